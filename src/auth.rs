@@ -1,0 +1,150 @@
+//! Who may call what. Blog backends, operators and moderators hold bearer tokens from the
+//! config, each with a [`Role`]; the gRPC layer asks [`Tokens::authorize`] before every call.
+
+use anyhow::bail;
+use serde::Deserialize;
+
+/// The kind of caller a token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A blog platform: checks comments and reports feedback.
+    Backend,
+    /// A person working through the review queue.
+    Operator,
+    /// Tunes and retrains the service; may call everything.
+    Moderator,
+}
+
+/// The two APIs, which different roles may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Moderation,
+    Review,
+}
+
+impl Role {
+    pub fn may_call(self, api: Api) -> bool {
+        matches!(
+            (self, api),
+            (Role::Moderator, _) | (Role::Backend, Api::Moderation) | (Role::Operator, Api::Review)
+        )
+    }
+}
+
+/// Why a call was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// No token, a malformed header, or a token nobody was given.
+    Unauthenticated(&'static str),
+    /// A valid token whose role may not call this API.
+    Forbidden { caller: String, role: Role },
+}
+
+/// Long enough that guessing is hopeless; operators generate these, they don't type them.
+const MIN_TOKEN_LEN: usize = 16;
+
+/// The configured tokens. Compared in constant time, so response timing does not leak how
+/// much of a guessed token was right.
+#[derive(Debug, Default)]
+pub struct Tokens {
+    entries: Vec<(String, String, Role)>,
+}
+
+impl Tokens {
+    /// Builds the token table from `(name, token, role)`, refusing short or repeated tokens.
+    pub fn new(entries: impl IntoIterator<Item = (String, String, Role)>) -> anyhow::Result<Self> {
+        let entries: Vec<_> = entries.into_iter().collect();
+        for (i, (name, token, _)) in entries.iter().enumerate() {
+            if token.len() < MIN_TOKEN_LEN {
+                bail!("auth token {name:?} is shorter than {MIN_TOKEN_LEN} characters");
+            }
+            if entries[..i].iter().any(|(_, t, _)| t == token) {
+                bail!("auth token {name:?} repeats an earlier token");
+            }
+        }
+        Ok(Tokens { entries })
+    }
+
+    /// With no tokens configured the server runs open (on loopback only; see `Config`).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Checks an `authorization` header value for `api`. Returns the caller's name.
+    pub fn authorize(&self, header: Option<&str>, api: Api) -> Result<Option<String>, Denied> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let header = header.ok_or(Denied::Unauthenticated(
+            "missing authorization metadata; send \"authorization: Bearer <token>\"",
+        ))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or(Denied::Unauthenticated(
+                "authorization metadata must be \"Bearer <token>\"",
+            ))?
+            .trim();
+        let (name, _, role) = self
+            .entries
+            .iter()
+            .find(|(_, t, _)| constant_time_eq::constant_time_eq(t.as_bytes(), token.as_bytes()))
+            .ok_or(Denied::Unauthenticated("unknown bearer token"))?;
+        if role.may_call(api) {
+            Ok(Some(name.clone()))
+        } else {
+            Err(Denied::Forbidden {
+                caller: name.clone(),
+                role: *role,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens() -> Tokens {
+        Tokens::new([
+            ("blog".into(), "backend-token-0123456789".into(), Role::Backend),
+            ("ops".into(), "operator-token-0123456789".into(), Role::Operator),
+            ("mod".into(), "moderator-token-0123456789".into(), Role::Moderator),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn roles_reach_their_apis_only() {
+        let t = tokens();
+        let call = |token: &str, api| t.authorize(Some(&format!("Bearer {token}")), api);
+        assert!(call("backend-token-0123456789", Api::Moderation).is_ok());
+        assert!(matches!(
+            call("backend-token-0123456789", Api::Review),
+            Err(Denied::Forbidden { .. })
+        ));
+        assert!(call("operator-token-0123456789", Api::Review).is_ok());
+        assert!(call("operator-token-0123456789", Api::Moderation).is_err());
+        assert!(call("moderator-token-0123456789", Api::Moderation).is_ok());
+        assert!(call("moderator-token-0123456789", Api::Review).is_ok());
+        assert!(matches!(
+            call("nope-nope-nope-nope", Api::Review),
+            Err(Denied::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            t.authorize(None, Api::Review),
+            Err(Denied::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            t.authorize(Some("Basic abc"), Api::Review),
+            Err(Denied::Unauthenticated(_))
+        ));
+    }
+
+    #[test]
+    fn open_when_no_tokens_and_refuses_weak_ones() {
+        assert_eq!(Tokens::default().authorize(None, Api::Review), Ok(None));
+        assert!(Tokens::new([("a".into(), "short".into(), Role::Backend)]).is_err());
+    }
+}

@@ -1,0 +1,108 @@
+//! `commentguard check`: send one comment to a running server and print its decision. For
+//! trying a policy out by hand and for smoke-testing a deployment.
+
+use std::io::Read;
+
+use anyhow::Context;
+use tonic::metadata::MetadataValue;
+
+use crate::api::pb::moderation_service_client::ModerationServiceClient;
+use crate::api::pb::{CheckCommentRequest, Comment, Verdict};
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The server to ask.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// A bearer token with the backend or moderator role, if the server requires one.
+    #[arg(long, env = "COMMENTGUARD_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    #[arg(long, default_value = "cli")]
+    site: String,
+    /// The comment id; a fresh one per call when omitted, so each call is scored anew.
+    #[arg(long)]
+    id: Option<String>,
+    #[arg(long, default_value = "")]
+    author_name: String,
+    #[arg(long, default_value = "")]
+    author_email: String,
+    #[arg(long, default_value = "")]
+    author_url: String,
+    #[arg(long, default_value = "")]
+    author_ip: String,
+    /// The comment text; read from standard input when omitted or "-".
+    content: Option<String>,
+}
+
+pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
+    let content = match args.content.as_deref() {
+        None | Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the comment from standard input")?;
+            text
+        }
+        Some(text) => text.to_string(),
+    };
+    let comment_id = args.id.unwrap_or_else(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        format!("cli-{}", now.as_nanos())
+    });
+    let mut request = tonic::Request::new(CheckCommentRequest {
+        comment: Some(Comment {
+            site_id: args.site,
+            comment_id,
+            content,
+            author_name: args.author_name,
+            author_email: args.author_email,
+            author_url: args.author_url,
+            author_ip: args.author_ip,
+            ..Default::default()
+        }),
+    });
+    if let Some(token) = args.token {
+        let value: MetadataValue<_> = format!("Bearer {token}")
+            .parse()
+            .context("the token is not valid in a gRPC header")?;
+        request.metadata_mut().insert("authorization", value);
+    }
+    let mut client = ModerationServiceClient::connect(args.server.clone())
+        .await
+        .with_context(|| format!("connecting to {}", args.server))?;
+    let decision = client
+        .check_comment(request)
+        .await
+        .map_err(|s| anyhow::anyhow!("{:?}: {}", s.code(), s.message()))?
+        .into_inner()
+        .decision
+        .context("the server sent no decision")?;
+    println!(
+        "{}  spam probability {:.3}  (model {}, comment {}/{})",
+        verdict_name(decision.verdict),
+        decision.spam_probability,
+        decision.model_version,
+        decision.site_id,
+        decision.comment_id
+    );
+    for reason in decision.reasons {
+        println!(
+            "  [{}] {}: {}",
+            verdict_name(reason.effect).to_lowercase(),
+            reason.code,
+            reason.message
+        );
+    }
+    Ok(())
+}
+
+fn verdict_name(value: i32) -> &'static str {
+    match Verdict::try_from(value) {
+        Ok(Verdict::Approve) => "APPROVE",
+        Ok(Verdict::Hold) => "HOLD",
+        Ok(Verdict::Reject) => "REJECT",
+        _ => "INFO",
+    }
+}

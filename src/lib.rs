@@ -1,0 +1,35 @@
+//! commentguard: a self-hosted comment-moderation and spam-filtering service.
+//!
+//! A blog backend sends each comment over gRPC; commentguard validates it, runs the site's
+//! rule filters and a naive-Bayes classifier, stores the decision in sled and answers
+//! approve, hold or reject with its reasons. Operators resolve held comments; their
+//! resolutions and backends' feedback become training labels.
+//!
+//! # Layout
+//! - [`comment`], [`verdict`]: the domain's nouns and their validation.
+//! - [`rules`]: the blog owner's filters, compiled per site into a `Policy`.
+//! - [`classifier`]: features, the linfa-bayes model, its file format and training.
+//! - [`moderation`]: the pure decision step (rules + score → verdict + reasons).
+//! - [`moderator`], [`review`]: the use cases of backends and operators.
+//! - [`store`]: everything in sled; the only module that knows it.
+//! - [`api`]: the gRPC boundary; the only module that knows protobuf.
+//! - [`server`]: assembles tonic with health, reflection, auth and shutdown.
+//! - [`config`], [`auth`], [`telemetry`], [`error`]: cross-cutting pieces.
+//! - [`cli_check`], [`cli_train`]: the `check` and `train` subcommands.
+
+pub mod api;
+pub mod auth;
+pub mod classifier;
+pub mod cli_check;
+pub mod cli_train;
+pub mod comment;
+pub mod config;
+pub mod error;
+pub mod moderation;
+pub mod moderator;
+pub mod review;
+pub mod rules;
+pub mod server;
+pub mod store;
+pub mod telemetry;
+pub mod verdict;

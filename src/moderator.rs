@@ -1,0 +1,117 @@
+//! The moderation use cases blog backends drive: check a comment, look a decision up, report
+//! feedback. Orchestrates validation, the store's history, the classifier and the pure
+//! decision step; knows nothing of gRPC.
+
+use std::sync::Arc;
+
+use crate::classifier::Classifier;
+use crate::comment::{Comment, validate_id};
+use crate::config::Config;
+use crate::error::Error;
+use crate::moderation;
+use crate::store::{LabelOrigin, LabeledComment, Store};
+use crate::verdict::{Decision, Label, Timestamp};
+
+pub struct Moderator {
+    store: Arc<Store>,
+    classifier: Arc<Classifier>,
+    config: Arc<Config>,
+}
+
+impl Moderator {
+    pub fn new(store: Arc<Store>, classifier: Arc<Classifier>, config: Arc<Config>) -> Self {
+        Moderator {
+            store,
+            classifier,
+            config,
+        }
+    }
+
+    /// Decides a comment, or returns the stored decision when the same comment with the same
+    /// content was decided before (so retries are safe and change nothing). The decision is
+    /// durable when this returns.
+    pub async fn check(&self, comment: Comment) -> Result<Decision, Error> {
+        comment.validate(self.config.max_content_bytes)?;
+        if let Some(existing) = self.store.get(&comment.site_id, &comment.comment_id)?
+            && existing.comment.content == comment.content
+        {
+            return Ok(existing.decision);
+        }
+        let now = Timestamp::now();
+        let policy = self.config.policy(&comment.site_id);
+        let signals = self.store.observe(&comment, policy, now)?;
+        let score = self.classifier.score(&comment);
+        let assessment = moderation::decide(policy, &comment, &signals, &score);
+        let decision = Decision {
+            site_id: comment.site_id.clone(),
+            comment_id: comment.comment_id.clone(),
+            verdict: assessment.verdict,
+            spam_probability: score.spam_probability,
+            reasons: assessment.reasons,
+            model_version: self.classifier.version().to_string(),
+            decided_at: now,
+            resolution: None,
+        };
+        let record = self.store.put_decision(comment, decision)?;
+        self.store.flush().await?;
+        Ok(record.decision)
+    }
+
+    pub fn decision(&self, site_id: &str, comment_id: &str) -> Result<Decision, Error> {
+        validate_id("site_id", site_id)?;
+        validate_id("comment_id", comment_id)?;
+        self.store
+            .get(site_id, comment_id)?
+            .map(|record| record.decision)
+            .ok_or_else(|| not_checked(site_id, comment_id))
+    }
+
+    /// Records a backend's report that a comment is spam or ham. The comment text comes from
+    /// the request when given (it may be newer), else from the stored decision. Returns
+    /// whether a different earlier label was replaced.
+    pub async fn feedback(
+        &self,
+        site_id: &str,
+        comment_id: &str,
+        label: Label,
+        comment: Option<Comment>,
+    ) -> Result<bool, Error> {
+        validate_id("site_id", site_id)?;
+        validate_id("comment_id", comment_id)?;
+        let comment = match comment {
+            Some(c) => {
+                if c.site_id != site_id || c.comment_id != comment_id {
+                    return Err(Error::invalid(
+                        "comment",
+                        "ids must match the request's site_id and comment_id",
+                    ));
+                }
+                c.validate(self.config.max_content_bytes)?;
+                c
+            }
+            None => match self.store.get(site_id, comment_id)? {
+                Some(record) => record.comment,
+                None => {
+                    return Err(Error::NotFound(format!(
+                        "{}; include the comment in the request to label it",
+                        not_checked(site_id, comment_id)
+                    )));
+                }
+            },
+        };
+        let previous = self.store.put_label(&LabeledComment {
+            comment,
+            label,
+            origin: LabelOrigin::Feedback,
+            labeled_at: Timestamp::now(),
+        })?;
+        self.store.flush().await?;
+        Ok(previous.is_some_and(|p| p != label))
+    }
+}
+
+fn not_checked(site_id: &str, comment_id: &str) -> Error {
+    Error::NotFound(format!(
+        "comment {comment_id:?} of site {site_id:?} was never checked"
+    ))
+}

@@ -1,0 +1,443 @@
+//! The blog owner's rule filters (the ones WordPress and Antispam Bee taught them to expect),
+//! compiled from the config into a [`Policy`] per site.
+//!
+//! Rules are pure: the few that depend on history (duplicates, flooding, trusted authors)
+//! receive it as [`Signals`] that the store gathered beforehand. Every rule that fires
+//! produces a [`Reason`] with a stable code, so operators and client code can tell them apart.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use anyhow::{Context, bail};
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::comment::Comment;
+use crate::verdict::{Reason, Verdict};
+
+/// The settings of `[policy]` (and of each `[sites.<id>]` override) as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct PolicySettings {
+    hold_threshold: f64,
+    reject_threshold: f64,
+    trusted_reject_threshold: f64,
+    blocked_terms: Vec<String>,
+    moderation_terms: Vec<String>,
+    max_links: usize,
+    blocked_ips: Vec<String>,
+    blocked_email_domains: Vec<String>,
+    duplicate_window_secs: u64,
+    duplicate_min_chars: usize,
+    flood_window_secs: u64,
+    flood_max: u32,
+    min_content_chars: usize,
+    max_content_chars: usize,
+    trust_approved_authors: bool,
+}
+
+impl Default for PolicySettings {
+    fn default() -> Self {
+        PolicySettings {
+            hold_threshold: 0.5,
+            reject_threshold: 0.95,
+            trusted_reject_threshold: 0.99,
+            blocked_terms: Vec::new(),
+            moderation_terms: Vec::new(),
+            max_links: 2,
+            blocked_ips: Vec::new(),
+            blocked_email_domains: Vec::new(),
+            duplicate_window_secs: 24 * 60 * 60,
+            duplicate_min_chars: 20,
+            flood_window_secs: 60,
+            flood_max: 5,
+            min_content_chars: 0,
+            max_content_chars: 10_000,
+            trust_approved_authors: true,
+        }
+    }
+}
+
+/// A site's compiled moderation policy: thresholds for the classifier and the rule filters.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Spam probability at or above which a comment is held.
+    pub hold_threshold: f64,
+    /// Spam probability at or above which a comment is rejected.
+    pub reject_threshold: f64,
+    /// A trusted author is approved unless the spam probability reaches this.
+    pub trusted_reject_threshold: f64,
+    blocked_terms: TermList,
+    moderation_terms: TermList,
+    /// Hold a comment with this many links or more; 0 disables the rule.
+    pub max_links: usize,
+    blocked_nets: Vec<IpNet>,
+    blocked_email_domains: Vec<String>,
+    /// How long a comment's text counts as "recent" for the duplicate rule; 0 disables it.
+    pub duplicate_window_secs: u64,
+    /// Shorter texts ("Thanks!", "+1") are legitimately repeated, so they are never duplicates.
+    pub duplicate_min_chars: usize,
+    /// The window over which comments from one IP or author are counted.
+    pub flood_window_secs: u64,
+    /// Hold when an IP or author sent more than this many comments in the window; 0 disables.
+    pub flood_max: u32,
+    min_content_chars: usize,
+    max_content_chars: usize,
+    pub trust_approved_authors: bool,
+}
+
+/// What the store knows about a comment's history, for the rules that need it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Signals {
+    /// The id of an earlier, different comment with the same text within the window.
+    pub duplicate_of: Option<String>,
+    /// Comments (this one included) from the same IP within the flood window.
+    pub comments_from_ip: u32,
+    /// Comments (this one included) from the same author within the flood window.
+    pub comments_from_author: u32,
+    /// The author has a comment that a human approved before.
+    pub trusted_author: bool,
+}
+
+impl Policy {
+    /// Validates and compiles a `[policy]` table (already merged with any site overrides).
+    pub fn from_table(table: &toml::Table) -> anyhow::Result<Policy> {
+        let s: PolicySettings = table.clone().try_into()?;
+        for (name, value) in [
+            ("hold_threshold", s.hold_threshold),
+            ("reject_threshold", s.reject_threshold),
+            ("trusted_reject_threshold", s.trusted_reject_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                bail!("{name} must be between 0 and 1, not {value}");
+            }
+        }
+        if s.hold_threshold > s.reject_threshold {
+            bail!(
+                "hold_threshold ({}) must not exceed reject_threshold ({})",
+                s.hold_threshold,
+                s.reject_threshold
+            );
+        }
+        let blocked_nets = s
+            .blocked_ips
+            .iter()
+            .map(|text| parse_net(text).with_context(|| format!("in blocked_ips: {text:?}")))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Policy {
+            hold_threshold: s.hold_threshold,
+            reject_threshold: s.reject_threshold,
+            trusted_reject_threshold: s.trusted_reject_threshold,
+            blocked_terms: TermList::new(&s.blocked_terms).context("in blocked_terms")?,
+            moderation_terms: TermList::new(&s.moderation_terms)
+                .context("in moderation_terms")?,
+            max_links: s.max_links,
+            blocked_nets,
+            blocked_email_domains: s
+                .blocked_email_domains
+                .iter()
+                .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
+            duplicate_window_secs: s.duplicate_window_secs,
+            duplicate_min_chars: s.duplicate_min_chars,
+            flood_window_secs: s.flood_window_secs,
+            flood_max: s.flood_max,
+            min_content_chars: s.min_content_chars,
+            max_content_chars: s.max_content_chars,
+            trust_approved_authors: s.trust_approved_authors,
+        })
+    }
+
+    pub fn blocked_terms(&self) -> &[String] {
+        &self.blocked_terms.terms
+    }
+
+    /// The verdict the classifier's probability alone argues for.
+    pub fn verdict_for_probability(&self, spam_probability: f64) -> Verdict {
+        if spam_probability >= self.reject_threshold {
+            Verdict::Reject
+        } else if spam_probability >= self.hold_threshold {
+            Verdict::Hold
+        } else {
+            Verdict::Approve
+        }
+    }
+
+    /// Every rule that fires for this comment, except trust (which only the decision step can
+    /// weigh, because it depends on the classifier's certainty).
+    pub fn evaluate(&self, comment: &Comment, signals: &Signals) -> Vec<Reason> {
+        let mut hits = Vec::new();
+        let fields = [
+            ("content", comment.content.as_str()),
+            ("author name", comment.author_name.as_str()),
+            ("author e-mail", comment.author_email.as_str()),
+            ("author URL", comment.author_url.as_str()),
+        ];
+        for (field, text) in fields {
+            if let Some(term) = self.blocked_terms.find(text) {
+                hits.push(reason(
+                    "rule.blocked_term",
+                    format!("{field} contains the blocked term {term:?}"),
+                    Verdict::Reject,
+                ));
+            }
+            if let Some(term) = self.moderation_terms.find(text) {
+                hits.push(reason(
+                    "rule.moderation_term",
+                    format!("{field} contains the moderation term {term:?}"),
+                    Verdict::Hold,
+                ));
+            }
+        }
+        if let Some(ip) = comment.ip()
+            && let Some(net) = self.blocked_nets.iter().find(|n| n.contains(&ip))
+        {
+            hits.push(reason(
+                "rule.blocked_ip",
+                format!("author IP {ip} is in the blocked range {net}"),
+                Verdict::Reject,
+            ));
+        }
+        if let Some(domain) = comment.email_domain()
+            && let Some(blocked) = self
+                .blocked_email_domains
+                .iter()
+                .find(|b| domain == **b || domain.ends_with(&format!(".{b}")))
+        {
+            hits.push(reason(
+                "rule.blocked_email_domain",
+                format!("author e-mail domain {domain} is blocked ({blocked})"),
+                Verdict::Reject,
+            ));
+        }
+        let links = count_links(&comment.content);
+        if self.max_links > 0 && links >= self.max_links {
+            hits.push(reason(
+                "rule.too_many_links",
+                format!("contains {links} links (the limit is {})", self.max_links),
+                Verdict::Hold,
+            ));
+        }
+        let chars = comment.content.trim().chars().count();
+        if chars < self.min_content_chars {
+            hits.push(reason(
+                "rule.too_short",
+                format!(
+                    "is {chars} characters long, shorter than {}",
+                    self.min_content_chars
+                ),
+                Verdict::Hold,
+            ));
+        }
+        if self.max_content_chars > 0 && chars > self.max_content_chars {
+            hits.push(reason(
+                "rule.too_long",
+                format!(
+                    "is {chars} characters long, longer than {}",
+                    self.max_content_chars
+                ),
+                Verdict::Hold,
+            ));
+        }
+        if let Some(original) = &signals.duplicate_of {
+            hits.push(reason(
+                "rule.duplicate",
+                format!("repeats the text of recent comment {original:?}"),
+                Verdict::Reject,
+            ));
+        }
+        if self.flood_max > 0 {
+            for (who, count) in [
+                ("IP", signals.comments_from_ip),
+                ("author", signals.comments_from_author),
+            ] {
+                if count > self.flood_max {
+                    hits.push(reason(
+                        if who == "IP" {
+                            "rule.flood_ip"
+                        } else {
+                            "rule.flood_author"
+                        },
+                        format!(
+                            "this {who} sent {count} comments within {} s (the limit is {})",
+                            self.flood_window_secs, self.flood_max
+                        ),
+                        Verdict::Hold,
+                    ));
+                }
+            }
+        }
+        hits
+    }
+}
+
+fn reason(code: &str, message: String, effect: Verdict) -> Reason {
+    Reason {
+        code: code.to_string(),
+        message,
+        effect: Some(effect),
+    }
+}
+
+/// Accepts a single address as well as a CIDR range, since operators paste both.
+fn parse_net(text: &str) -> anyhow::Result<IpNet> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net);
+    }
+    let ip: std::net::IpAddr = text
+        .parse()
+        .context("not an IP address or CIDR range")?;
+    Ok(IpNet::from(ip))
+}
+
+/// Counts links the way a reader sees them: every `http://`, `https://` and bare `www.`.
+pub fn count_links(content: &str) -> usize {
+    let lower = content.to_lowercase();
+    let schemes = lower.matches("http://").count() + lower.matches("https://").count();
+    let bare_www = lower
+        .match_indices("www.")
+        .filter(|(i, _)| !lower[..*i].ends_with("//"))
+        .count();
+    schemes + bare_www
+}
+
+/// A case-insensitive list of words or phrases, matched on word boundaries so that "sex"
+/// does not fire on "Essex" (the Scunthorpe problem WordPress's substring lists have).
+#[derive(Debug, Clone)]
+struct TermList {
+    terms: Vec<String>,
+    matcher: Option<AhoCorasick>,
+}
+
+impl TermList {
+    fn new(terms: &[String]) -> anyhow::Result<Self> {
+        let terms: Vec<String> = terms
+            .iter()
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let matcher = if terms.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&terms)?,
+            )
+        };
+        Ok(TermList { terms, matcher })
+    }
+
+    /// The first term that occurs in `text` as whole words.
+    fn find(&self, text: &str) -> Option<&str> {
+        let matcher = self.matcher.as_ref()?;
+        let lower = text.to_lowercase();
+        matcher
+            .find_overlapping_iter(&lower)
+            .find(|m| {
+                let before = lower[..m.start()].chars().next_back();
+                let after = lower[m.end()..].chars().next();
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
+            })
+            .map(|m| self.terms[m.pattern().as_usize()].as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(toml_text: &str) -> Policy {
+        Policy::from_table(&toml_text.parse::<toml::Table>().unwrap()).unwrap()
+    }
+
+    fn comment(content: &str) -> Comment {
+        Comment {
+            site_id: "s".into(),
+            comment_id: "c".into(),
+            content: content.into(),
+            ..Default::default()
+        }
+    }
+
+    fn codes(p: &Policy, c: &Comment, s: &Signals) -> Vec<String> {
+        p.evaluate(c, s).into_iter().map(|r| r.code).collect()
+    }
+
+    #[test]
+    fn terms_match_whole_words_case_insensitively() {
+        let p = policy(r#"blocked_terms = ["sex", "buy now"]"#);
+        let none = Signals::default();
+        assert_eq!(codes(&p, &comment("I live in Essex"), &none), Vec::<String>::new());
+        assert_eq!(codes(&p, &comment("BUY NOW!"), &none), ["rule.blocked_term"]);
+        let mut c = comment("hello");
+        c.author_name = "Sex shop".into();
+        let hits = p.evaluate(&c, &none);
+        assert_eq!(hits[0].code, "rule.blocked_term");
+        assert!(hits[0].message.contains("author name"), "{}", hits[0].message);
+    }
+
+    #[test]
+    fn links_hold_at_the_limit() {
+        let p = policy("max_links = 2");
+        let none = Signals::default();
+        assert!(codes(&p, &comment("see https://a.example"), &none).is_empty());
+        assert_eq!(
+            codes(&p, &comment("https://a.example and www.b.example"), &none),
+            ["rule.too_many_links"]
+        );
+        assert_eq!(count_links("http://www.x.org"), 1);
+    }
+
+    #[test]
+    fn blocked_ips_and_email_domains() {
+        let p = policy(
+            r#"blocked_ips = ["203.0.113.0/24", "2001:db8::7"]
+               blocked_email_domains = ["@spam.example"]"#,
+        );
+        let none = Signals::default();
+        let mut c = comment("hello there");
+        c.author_ip = "203.0.113.9".into();
+        assert_eq!(codes(&p, &c, &none), ["rule.blocked_ip"]);
+        c.author_ip = "2001:db8::7".into();
+        assert_eq!(codes(&p, &c, &none), ["rule.blocked_ip"]);
+        c.author_ip = "198.51.100.1".into();
+        c.author_email = "x@mail.spam.example".into();
+        assert_eq!(codes(&p, &c, &none), ["rule.blocked_email_domain"]);
+        c.author_email = "x@notspam.example".into();
+        assert!(codes(&p, &c, &none).is_empty());
+    }
+
+    #[test]
+    fn history_signals_fire_their_rules() {
+        let p = policy("flood_max = 3");
+        let signals = Signals {
+            duplicate_of: Some("c0".into()),
+            comments_from_ip: 4,
+            comments_from_author: 3,
+            trusted_author: false,
+        };
+        assert_eq!(
+            codes(&p, &comment("hello"), &signals),
+            ["rule.duplicate", "rule.flood_ip"]
+        );
+    }
+
+    #[test]
+    fn length_limits() {
+        let p = policy("min_content_chars = 3\nmax_content_chars = 10");
+        let none = Signals::default();
+        assert_eq!(codes(&p, &comment("hi"), &none), ["rule.too_short"]);
+        assert_eq!(codes(&p, &comment("hello world!"), &none), ["rule.too_long"]);
+        assert!(codes(&p, &comment("hello"), &none).is_empty());
+    }
+
+    #[test]
+    fn thresholds_map_probability_to_verdicts() {
+        let p = policy("hold_threshold = 0.4\nreject_threshold = 0.9");
+        assert_eq!(p.verdict_for_probability(0.1), Verdict::Approve);
+        assert_eq!(p.verdict_for_probability(0.4), Verdict::Hold);
+        assert_eq!(p.verdict_for_probability(0.95), Verdict::Reject);
+    }
+}

@@ -1,0 +1,101 @@
+//! Assembles the gRPC server: both APIs behind their token checks, the standard health
+//! service and server reflection (so grpcurl and grpc-health-probe work out of the box), and
+//! a graceful shutdown that drains requests and closes the store cleanly.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+use crate::api::pb::moderation_service_server::ModerationServiceServer;
+use crate::api::pb::review_service_server::ReviewServiceServer;
+use crate::api::{ModerationApi, ReviewApi, authorizer, pb};
+use crate::auth::Api;
+use crate::classifier::Classifier;
+use crate::config::Config;
+use crate::moderator::Moderator;
+use crate::review::ReviewQueue;
+use crate::store::Store;
+
+/// Room for everything in a request besides the comment text.
+const REQUEST_OVERHEAD_BYTES: usize = 64 * 1024;
+
+/// Opens the store and the model named by `config`, then serves on `listener` until
+/// `shutdown` resolves. Returns after in-flight requests finished and the store was flushed
+/// and closed, so the data directory can be reopened at once (tests restart this way).
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    let classifier = Arc::new(
+        Classifier::load(&config.model)
+            .with_context(|| format!("loading model {}", config.model.display()))?,
+    );
+    let store = Arc::new(
+        Store::open(&config.data_dir)
+            .with_context(|| format!("opening data directory {}", config.data_dir.display()))?,
+    );
+    let local = listener.local_addr()?;
+    if config.tokens.is_empty() {
+        tracing::warn!(
+            %local,
+            "no auth tokens configured: the API is open to anyone who can reach this loopback address"
+        );
+    }
+    tracing::info!(%local, model = classifier.version(), data_dir = %config.data_dir.display(), "serving");
+
+    let moderator = Arc::new(Moderator::new(
+        store.clone(),
+        classifier,
+        config.clone(),
+    ));
+    let queue = Arc::new(ReviewQueue::new(store.clone()));
+    let tokens = config.tokens.clone();
+    let max_message = config.max_content_bytes + REQUEST_OVERHEAD_BYTES;
+
+    let moderation = ModerationServiceServer::new(ModerationApi::new(moderator))
+        .max_decoding_message_size(max_message);
+    let review =
+        ReviewServiceServer::new(ReviewApi::new(queue)).max_decoding_message_size(max_message);
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<ModerationServiceServer<ModerationApi>>()
+        .await;
+    health.set_serving::<ReviewServiceServer<ReviewApi>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    Server::builder()
+        .timeout(Duration::from_secs(30))
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(reflection_alpha)
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            moderation,
+            authorizer(tokens.clone(), Api::Moderation),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            review,
+            authorizer(tokens, Api::Review),
+        ))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await
+        .context("serving gRPC")?;
+
+    store.flush().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
