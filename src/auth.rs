@@ -108,9 +108,21 @@ mod tests {
 
     fn tokens() -> Tokens {
         Tokens::new([
-            ("blog".into(), "backend-token-0123456789".into(), Role::Backend),
-            ("ops".into(), "operator-token-0123456789".into(), Role::Operator),
-            ("mod".into(), "moderator-token-0123456789".into(), Role::Moderator),
+            (
+                "blog".into(),
+                "backend-token-0123456789".into(),
+                Role::Backend,
+            ),
+            (
+                "ops".into(),
+                "operator-token-0123456789".into(),
+                Role::Operator,
+            ),
+            (
+                "mod".into(),
+                "moderator-token-0123456789".into(),
+                Role::Moderator,
+            ),
         ])
         .unwrap()
     }

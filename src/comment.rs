@@ -62,7 +62,10 @@ impl Comment {
             if value.len() > MAX_FIELD_BYTES {
                 return Err(Error::invalid(
                     field,
-                    format!("is {} bytes, over the limit of {MAX_FIELD_BYTES}", value.len()),
+                    format!(
+                        "is {} bytes, over the limit of {MAX_FIELD_BYTES}",
+                        value.len()
+                    ),
                 ));
             }
         }

@@ -93,8 +93,7 @@ impl RawConfig {
         if max_content_bytes == 0 {
             bail!("server.max_content_bytes must be positive");
         }
-        let default_policy =
-            Policy::from_table(&self.policy).context("in [policy]")?;
+        let default_policy = Policy::from_table(&self.policy).context("in [policy]")?;
         let mut site_policies = BTreeMap::new();
         for (site, overrides) in &self.sites {
             let mut merged = self.policy.clone();
@@ -155,6 +154,15 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn example_file_is_valid() {
+        let text = include_str!("../commentguard.example.toml");
+        let config = RawConfig::parse(text).unwrap().validate().unwrap();
+        assert_eq!(config.policy("news").max_links, 4);
+        assert_eq!(config.policy("elsewhere").max_links, 2);
+        assert!(!config.tokens.is_empty());
+    }
 
     #[test]
     fn empty_file_gives_defaults() {

@@ -10,7 +10,10 @@ use commentguard::config::RawConfig;
 use commentguard::{cli_check, cli_train, server, telemetry};
 
 #[derive(Parser)]
-#[command(version, about = "Self-hosted comment moderation and spam filtering over gRPC")]
+#[command(
+    version,
+    about = "Self-hosted comment moderation and spam filtering over gRPC"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -54,7 +54,10 @@ fn effect_rank(effect: Option<Verdict>, verdict: Verdict) -> (bool, Option<Verdi
 fn classifier_reason(policy: &Policy, score: &Score, verdict: Verdict) -> Reason {
     let p = score.spam_probability;
     let threshold = match verdict {
-        Verdict::Reject => format!("at or above the reject threshold {}", policy.reject_threshold),
+        Verdict::Reject => format!(
+            "at or above the reject threshold {}",
+            policy.reject_threshold
+        ),
         Verdict::Hold => format!("at or above the hold threshold {}", policy.hold_threshold),
         Verdict::Approve => format!("below the hold threshold {}", policy.hold_threshold),
     };
@@ -113,23 +116,81 @@ mod tests {
         let none = Signals::default();
         let base = "blocked_terms = [\"casino\"]\nmoderation_terms = [\"refund\"]";
         let cases: &[(&str, &Signals, f64, Verdict, &str)] = &[
-            ("nice post", &none, 0.1, Verdict::Approve, "classifier.score"),
+            (
+                "nice post",
+                &none,
+                0.1,
+                Verdict::Approve,
+                "classifier.score",
+            ),
             ("nice post", &none, 0.6, Verdict::Hold, "classifier.score"),
-            ("nice post", &none, 0.99, Verdict::Reject, "classifier.score"),
-            ("casino bonus", &none, 0.01, Verdict::Reject, "rule.blocked_term"),
-            ("casino bonus", &trusted, 0.01, Verdict::Reject, "rule.blocked_term"),
-            ("I want a refund", &none, 0.01, Verdict::Hold, "rule.moderation_term"),
-            ("I want a refund", &trusted, 0.01, Verdict::Hold, "rule.moderation_term"),
-            ("I want a refund", &none, 0.99, Verdict::Reject, "classifier.score"),
-            ("nice post", &trusted, 0.97, Verdict::Approve, "rule.trusted_author"),
-            ("nice post", &trusted, 0.995, Verdict::Reject, "classifier.score"),
+            (
+                "nice post",
+                &none,
+                0.99,
+                Verdict::Reject,
+                "classifier.score",
+            ),
+            (
+                "casino bonus",
+                &none,
+                0.01,
+                Verdict::Reject,
+                "rule.blocked_term",
+            ),
+            (
+                "casino bonus",
+                &trusted,
+                0.01,
+                Verdict::Reject,
+                "rule.blocked_term",
+            ),
+            (
+                "I want a refund",
+                &none,
+                0.01,
+                Verdict::Hold,
+                "rule.moderation_term",
+            ),
+            (
+                "I want a refund",
+                &trusted,
+                0.01,
+                Verdict::Hold,
+                "rule.moderation_term",
+            ),
+            (
+                "I want a refund",
+                &none,
+                0.99,
+                Verdict::Reject,
+                "classifier.score",
+            ),
+            (
+                "nice post",
+                &trusted,
+                0.97,
+                Verdict::Approve,
+                "rule.trusted_author",
+            ),
+            (
+                "nice post",
+                &trusted,
+                0.995,
+                Verdict::Reject,
+                "classifier.score",
+            ),
             ("nice post", &dup, 0.01, Verdict::Reject, "rule.duplicate"),
         ];
         let p = policy(base);
         for (content, signals, prob, verdict, lead) in cases {
             let a = decide(&p, &comment(content), signals, &score(*prob));
             assert_eq!(a.verdict, *verdict, "{content:?} p={prob}");
-            assert_eq!(a.reasons[0].code, *lead, "{content:?} p={prob}: {:?}", a.reasons);
+            assert_eq!(
+                a.reasons[0].code, *lead,
+                "{content:?} p={prob}: {:?}",
+                a.reasons
+            );
             assert!(a.reasons.iter().any(|r| r.code == "classifier.score"));
         }
     }

@@ -103,7 +103,12 @@ impl PageToken {
     const VERSION: &'static str = "v1";
 
     fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}\n{}\n{}", Self::VERSION, self.after, self.site_id))
+        URL_SAFE_NO_PAD.encode(format!(
+            "{}\n{}\n{}",
+            Self::VERSION,
+            self.after,
+            self.site_id
+        ))
     }
 
     fn decode(token: &str) -> Result<PageToken, Error> {
@@ -149,6 +154,11 @@ mod tests {
         assert_eq!(PageToken::decode(&text).unwrap(), token);
         assert!(PageToken::decode("garbage!").is_err());
         assert!(PageToken::decode(&URL_SAFE_NO_PAD.encode("v9\n1\nx")).is_err());
-        assert!(PageToken::decode(&text).unwrap().position_for("other").is_err());
+        assert!(
+            PageToken::decode(&text)
+                .unwrap()
+                .position_for("other")
+                .is_err()
+        );
     }
 }

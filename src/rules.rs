@@ -127,8 +127,7 @@ impl Policy {
             reject_threshold: s.reject_threshold,
             trusted_reject_threshold: s.trusted_reject_threshold,
             blocked_terms: TermList::new(&s.blocked_terms).context("in blocked_terms")?,
-            moderation_terms: TermList::new(&s.moderation_terms)
-                .context("in moderation_terms")?,
+            moderation_terms: TermList::new(&s.moderation_terms).context("in moderation_terms")?,
             max_links: s.max_links,
             blocked_nets,
             blocked_email_domains: s
@@ -284,9 +283,7 @@ fn parse_net(text: &str) -> anyhow::Result<IpNet> {
     if let Ok(net) = text.parse::<IpNet>() {
         return Ok(net);
     }
-    let ip: std::net::IpAddr = text
-        .parse()
-        .context("not an IP address or CIDR range")?;
+    let ip: std::net::IpAddr = text.parse().context("not an IP address or CIDR range")?;
     Ok(IpNet::from(ip))
 }
 
@@ -369,13 +366,23 @@ mod tests {
     fn terms_match_whole_words_case_insensitively() {
         let p = policy(r#"blocked_terms = ["sex", "buy now"]"#);
         let none = Signals::default();
-        assert_eq!(codes(&p, &comment("I live in Essex"), &none), Vec::<String>::new());
-        assert_eq!(codes(&p, &comment("BUY NOW!"), &none), ["rule.blocked_term"]);
+        assert_eq!(
+            codes(&p, &comment("I live in Essex"), &none),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            codes(&p, &comment("BUY NOW!"), &none),
+            ["rule.blocked_term"]
+        );
         let mut c = comment("hello");
         c.author_name = "Sex shop".into();
         let hits = p.evaluate(&c, &none);
         assert_eq!(hits[0].code, "rule.blocked_term");
-        assert!(hits[0].message.contains("author name"), "{}", hits[0].message);
+        assert!(
+            hits[0].message.contains("author name"),
+            "{}",
+            hits[0].message
+        );
     }
 
     #[test]
@@ -429,7 +436,10 @@ mod tests {
         let p = policy("min_content_chars = 3\nmax_content_chars = 10");
         let none = Signals::default();
         assert_eq!(codes(&p, &comment("hi"), &none), ["rule.too_short"]);
-        assert_eq!(codes(&p, &comment("hello world!"), &none), ["rule.too_long"]);
+        assert_eq!(
+            codes(&p, &comment("hello world!"), &none),
+            ["rule.too_long"]
+        );
         assert!(codes(&p, &comment("hello"), &none).is_empty());
     }
 

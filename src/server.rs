@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::codegen::http;
 use tonic::transport::Server;
 
 use crate::api::pb::moderation_service_server::ModerationServiceServer;
@@ -50,11 +51,7 @@ pub async fn run(
     }
     tracing::info!(%local, model = classifier.version(), data_dir = %config.data_dir.display(), "serving");
 
-    let moderator = Arc::new(Moderator::new(
-        store.clone(),
-        classifier,
-        config.clone(),
-    ));
+    let moderator = Arc::new(Moderator::new(store.clone(), classifier, config.clone()));
     let queue = Arc::new(ReviewQueue::new(store.clone()));
     let tokens = config.tokens.clone();
     let max_message = config.max_content_bytes + REQUEST_OVERHEAD_BYTES;
@@ -80,6 +77,9 @@ pub async fn run(
 
     Server::builder()
         .timeout(Duration::from_secs(30))
+        .layer(tower::util::MapResponseLayer::new(
+            oversize_is_resource_exhausted::<tonic::body::Body>,
+        ))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_alpha)
@@ -98,4 +98,17 @@ pub async fn run(
     store.flush().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// tonic refuses an over-size request with OUT_OF_RANGE; gRPC's own convention (and our
+/// clients') is RESOURCE_EXHAUSTED. No handler of ours returns OUT_OF_RANGE, so every one
+/// on the wire is that refusal and is renamed here, in the trailers-only response tonic sends.
+fn oversize_is_resource_exhausted<B>(mut response: http::Response<B>) -> http::Response<B> {
+    let out_of_range = http::HeaderValue::from_static("11");
+    if response.headers().get("grpc-status") == Some(&out_of_range) {
+        response
+            .headers_mut()
+            .insert("grpc-status", http::HeaderValue::from_static("8"));
+    }
+    response
 }

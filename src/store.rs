@@ -163,7 +163,10 @@ impl Store {
             if !record.decision.awaits_review() {
                 let state = match record.decision.resolution {
                     Some(r) => format!("was already resolved ({})", r.verdict.as_str()),
-                    None => format!("was not held (verdict {})", record.decision.verdict.as_str()),
+                    None => format!(
+                        "was not held (verdict {})",
+                        record.decision.verdict.as_str()
+                    ),
                 };
                 return Err(abort(Error::FailedPrecondition(format!(
                     "comment {comment_id:?} of site {site_id:?} {state}"
@@ -489,12 +492,18 @@ mod tests {
         let (_dir, store) = open();
         let a = comment("s1", "a", "x");
         let b = comment("s2", "b", "y");
-        store.put_decision(a.clone(), decision(&a, Verdict::Hold)).unwrap();
-        store.put_decision(b.clone(), decision(&b, Verdict::Hold)).unwrap();
+        store
+            .put_decision(a.clone(), decision(&a, Verdict::Hold))
+            .unwrap();
+        store
+            .put_decision(b.clone(), decision(&b, Verdict::Hold))
+            .unwrap();
         assert_eq!(held_ids(&store, None), ["a", "b"]);
         assert_eq!(held_ids(&store, Some("s2")), ["b"]);
         // Re-scoring to approve takes it out of both indexes.
-        store.put_decision(a.clone(), decision(&a, Verdict::Approve)).unwrap();
+        store
+            .put_decision(a.clone(), decision(&a, Verdict::Approve))
+            .unwrap();
         assert_eq!(held_ids(&store, None), ["b"]);
         assert!(held_ids(&store, Some("s1")).is_empty());
         assert_eq!(store.held.len(), store.held_by_site.len());
@@ -504,7 +513,9 @@ mod tests {
     fn resolve_labels_trusts_and_refuses_twice() {
         let (_dir, store) = open();
         let a = comment("s", "a", "x");
-        store.put_decision(a.clone(), decision(&a, Verdict::Hold)).unwrap();
+        store
+            .put_decision(a.clone(), decision(&a, Verdict::Hold))
+            .unwrap();
         let resolution = Resolution {
             verdict: Verdict::Approve,
             resolved_at: Timestamp(5),
@@ -514,7 +525,9 @@ mod tests {
         assert!(held_ids(&store, None).is_empty());
         assert_eq!(store.label("s", "a").unwrap().unwrap().label, Label::Ham);
         let policy = Policy::from_table(&toml::Table::new()).unwrap();
-        let signals = store.observe(&comment("s", "z", "hello"), &policy, Timestamp(9)).unwrap();
+        let signals = store
+            .observe(&comment("s", "z", "hello"), &policy, Timestamp(9))
+            .unwrap();
         assert!(signals.trusted_author);
         assert!(matches!(
             store.resolve("s", "a", resolution),
@@ -531,7 +544,9 @@ mod tests {
         let (_dir, store) = open();
         for i in 0..5 {
             let c = comment("s", &format!("c{i}"), "x");
-            store.put_decision(c.clone(), decision(&c, Verdict::Hold)).unwrap();
+            store
+                .put_decision(c.clone(), decision(&c, Verdict::Hold))
+                .unwrap();
         }
         let (page, more) = store.list_held(Some("s"), None, 2).unwrap();
         assert!(more);
@@ -554,7 +569,9 @@ mod tests {
         .unwrap();
         let text = "Check out my amazing channel right now";
         let t0 = Timestamp::from_unix_seconds(1_000_000);
-        let s1 = store.observe(&comment("s", "a", text), &policy, t0).unwrap();
+        let s1 = store
+            .observe(&comment("s", "a", text), &policy, t0)
+            .unwrap();
         assert_eq!(s1.duplicate_of, None);
         assert_eq!(s1.comments_from_ip, 1);
         let s2 = store
@@ -563,14 +580,20 @@ mod tests {
         assert_eq!(s2.duplicate_of.as_deref(), Some("a"));
         assert_eq!(s2.comments_from_ip, 2);
         // The same comment seen again (an edit) is not a new comment.
-        let s3 = store.observe(&comment("s", "b", "other text entirely, long"), &policy, t0).unwrap();
+        let s3 = store
+            .observe(&comment("s", "b", "other text entirely, long"), &policy, t0)
+            .unwrap();
         assert_eq!(s3.comments_from_ip, 2);
         // Another site has its own history.
-        let other = store.observe(&comment("t", "a", text), &policy, t0).unwrap();
+        let other = store
+            .observe(&comment("t", "a", text), &policy, t0)
+            .unwrap();
         assert_eq!((other.duplicate_of, other.comments_from_ip), (None, 1));
         // After the windows pass, both forget.
         let later = Timestamp::from_unix_seconds(1_000_000 + 7200);
-        let s4 = store.observe(&comment("s", "c", text), &policy, later).unwrap();
+        let s4 = store
+            .observe(&comment("s", "c", text), &policy, later)
+            .unwrap();
         assert_eq!((s4.duplicate_of, s4.comments_from_ip), (None, 1));
     }
 }

@@ -86,6 +86,9 @@ impl Timestamp {
     }
 
     pub fn minus_seconds(self, secs: u64) -> Self {
-        Timestamp(self.0.saturating_sub((secs as i64).saturating_mul(1_000_000)))
+        Timestamp(
+            self.0
+                .saturating_sub((secs as i64).saturating_mul(1_000_000)),
+        )
     }
 }

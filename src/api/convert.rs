@@ -52,7 +52,9 @@ impl From<Comment> for pb::Comment {
             author_ip: c.author_ip,
             user_agent: c.user_agent,
             permalink: c.permalink,
-            submitted_at: c.submitted_at.map(|seconds| PbTimestamp { seconds, nanos: 0 }),
+            submitted_at: c
+                .submitted_at
+                .map(|seconds| PbTimestamp { seconds, nanos: 0 }),
         }
     }
 }

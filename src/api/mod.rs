@@ -27,7 +27,8 @@ pub mod pb {
     tonic::include_proto!("commentguard.v1");
 
     /// Everything `proto/` defines, with its imports, for gRPC server reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("commentguard_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("commentguard_descriptor");
 }
 
 /// Runs one RPC inside `span` (which declares `verdict` and `latency_ms` fields), records the

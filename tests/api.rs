@@ -1,0 +1,571 @@
+//! End-to-end behaviour of both APIs through the generated tonic clients, against a real
+//! server on 127.0.0.1 with a temporary sled folder and the shipped model.
+
+mod common;
+
+use commentguard::api::pb::{
+    CheckCommentRequest, Comment, GetDecisionRequest, Label, ListHeldRequest, ResolveHeldRequest,
+    SubmitFeedbackRequest, Verdict,
+};
+use common::{TestServer, check, codes, comment};
+use tonic::Code;
+
+const POLICY: &str = r#"
+[policy]
+blocked_terms = ["casino"]
+moderation_terms = ["please review"]
+"#;
+
+const CLEAN: &str = "Thanks for the detailed write-up, the part about caching helped me a lot.";
+const SPAM: &str = "CHECK OUT MY CHANNEL!!! subscribe to my channel and win a free iPhone, \
+                    click here http://bit.ly/free-iphone-win";
+const LINKS: &str = "I compared your numbers with https://docs.example.org/perf and \
+                     https://blog.example.net/benchmarks, they agree.";
+
+#[tokio::test]
+async fn clean_links_blocked_term_and_spam_get_their_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), POLICY).await;
+    let mut client = server.moderation().await;
+
+    let clean = check(&mut client, comment("blog", "clean", CLEAN)).await;
+    assert_eq!(clean.verdict(), Verdict::Approve, "{clean:?}");
+    assert!(clean.spam_probability < 0.5);
+    assert_eq!(codes(&clean), ["classifier.score"]);
+    assert!(!clean.model_version.is_empty());
+
+    let links = check(&mut client, comment("blog", "links", LINKS)).await;
+    assert_eq!(links.verdict(), Verdict::Hold, "{links:?}");
+    assert_eq!(codes(&links)[0], "rule.too_many_links");
+
+    let blocked = check(
+        &mut client,
+        comment("blog", "blocked", "Best casino bonus today"),
+    )
+    .await;
+    assert_eq!(blocked.verdict(), Verdict::Reject);
+    assert_eq!(codes(&blocked)[0], "rule.blocked_term");
+    assert!(blocked.reasons[0].message.contains("casino"));
+
+    let spam = check(&mut client, comment("blog", "spam", SPAM)).await;
+    assert_eq!(spam.verdict(), Verdict::Reject, "{spam:?}");
+    assert!(spam.spam_probability >= 0.95, "{spam:?}");
+    let classifier = spam
+        .reasons
+        .iter()
+        .find(|r| r.code == "classifier.score")
+        .unwrap();
+    assert_eq!(classifier.effect(), Verdict::Reject);
+    assert!(
+        classifier.message.contains("strongest signals"),
+        "{}",
+        classifier.message
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn checking_is_idempotent_until_the_content_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), POLICY).await;
+    let mut client = server.moderation().await;
+
+    let first = check(&mut client, comment("blog", "c1", CLEAN)).await;
+    let again = check(&mut client, comment("blog", "c1", CLEAN)).await;
+    assert_eq!(
+        first, again,
+        "a retry returns the stored decision unchanged"
+    );
+
+    let edited = check(&mut client, comment("blog", "c1", "Edited: casino night!")).await;
+    assert_eq!(edited.verdict(), Verdict::Reject);
+    assert_ne!(edited.decided_at, first.decided_at);
+    let stored = client
+        .get_decision(GetDecisionRequest {
+            site_id: "blog".into(),
+            comment_id: "c1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(stored, edited, "the edit replaced the decision");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn duplicates_are_rejected_and_floods_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), "[policy]\nflood_max = 3").await;
+    let mut client = server.moderation().await;
+    let from_one_ip = |id: &str, text: &str| Comment {
+        author_ip: "198.51.100.7".into(),
+        ..comment("blog", id, text)
+    };
+    let text = "I really enjoyed reading this, thank you for sharing your thoughts";
+    let original = check(&mut client, from_one_ip("d1", text)).await;
+    assert_eq!(original.verdict(), Verdict::Approve);
+    let copy = check(&mut client, from_one_ip("d2", text)).await;
+    assert_eq!(copy.verdict(), Verdict::Reject);
+    assert_eq!(codes(&copy)[0], "rule.duplicate");
+
+    // Two more from the same IP make four within the window.
+    check(
+        &mut client,
+        from_one_ip("f3", "Third comment, about the intro."),
+    )
+    .await;
+    let fourth = check(&mut client, from_one_ip("f4", "Fourth, about the ending.")).await;
+    assert_eq!(fourth.verdict(), Verdict::Hold, "{fourth:?}");
+    assert!(codes(&fourth).contains(&"rule.flood_ip"));
+    server.stop().await;
+}
+
+async fn hold(
+    client: &mut commentguard::api::pb::moderation_service_client::ModerationServiceClient<
+        tonic::transport::Channel,
+    >,
+    site: &str,
+    id: &str,
+) {
+    let decision = check(
+        client,
+        comment(
+            site,
+            id,
+            &format!("{id}: please review my question about the post"),
+        ),
+    )
+    .await;
+    assert_eq!(decision.verdict(), Verdict::Hold, "{decision:?}");
+}
+
+#[tokio::test]
+async fn the_review_queue_pages_resolves_and_forgets() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), POLICY).await;
+    let mut client = server.moderation().await;
+    let mut review = server.review().await;
+    for id in ["h1", "h2", "h3", "h4", "h5"] {
+        hold(&mut client, "blog", id).await;
+    }
+    hold(&mut client, "news", "n1").await;
+    check(&mut client, comment("blog", "ok", CLEAN)).await;
+
+    // Page through blog's queue two at a time, oldest first.
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = review
+            .list_held(ListHeldRequest {
+                site_id: "blog".into(),
+                page_size: 2,
+                page_token: token,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(page.held.len() <= 2);
+        for item in &page.held {
+            let decision = item.decision.as_ref().unwrap();
+            assert_eq!(decision.verdict(), Verdict::Hold);
+            assert_eq!(
+                item.comment.as_ref().unwrap().comment_id,
+                decision.comment_id
+            );
+            seen.push(decision.comment_id.clone());
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(seen, ["h1", "h2", "h3", "h4", "h5"]);
+
+    // All sites, default page size.
+    let all = review
+        .list_held(ListHeldRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(all.held.len(), 6);
+    assert!(all.next_page_token.is_empty());
+
+    // A token may not be replayed with another filter.
+    let first = review
+        .list_held(ListHeldRequest {
+            site_id: "blog".into(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let err = review
+        .list_held(ListHeldRequest {
+            site_id: "news".into(),
+            page_size: 1,
+            page_token: first.next_page_token,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("page_token"), "{}", err.message());
+
+    // Resolve two; they leave the queue and carry the resolution.
+    let resolved = review
+        .resolve_held(ResolveHeldRequest {
+            site_id: "blog".into(),
+            comment_id: "h2".into(),
+            verdict: Verdict::Approve as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(
+        resolved.verdict(),
+        Verdict::Hold,
+        "the original verdict is kept"
+    );
+    assert_eq!(
+        resolved.resolution.as_ref().unwrap().verdict(),
+        Verdict::Approve
+    );
+    review
+        .resolve_held(ResolveHeldRequest {
+            site_id: "blog".into(),
+            comment_id: "h4".into(),
+            verdict: Verdict::Reject as i32,
+        })
+        .await
+        .unwrap();
+    let left = review
+        .list_held(ListHeldRequest {
+            site_id: "blog".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ids: Vec<_> = left
+        .held
+        .iter()
+        .map(|h| h.decision.as_ref().unwrap().comment_id.as_str())
+        .collect();
+    assert_eq!(ids, ["h1", "h3", "h5"]);
+
+    let stored = client
+        .get_decision(GetDecisionRequest {
+            site_id: "blog".into(),
+            comment_id: "h2".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(stored.resolution, resolved.resolution);
+
+    // Resolving twice, or resolving what was never held, is a state error.
+    for id in ["h2", "ok"] {
+        let err = review
+            .resolve_held(ResolveHeldRequest {
+                site_id: "blog".into(),
+                comment_id: id.into(),
+                verdict: Verdict::Approve as i32,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::FailedPrecondition, "{id}: {err:?}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_approved_author_is_trusted_next_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), POLICY).await;
+    let mut client = server.moderation().await;
+    let mut review = server.review().await;
+    let mut first = comment("blog", "t1", "please review: is the second example right?");
+    first.author_email = "regular@example.org".into();
+    assert_eq!(check(&mut client, first).await.verdict(), Verdict::Hold);
+    review
+        .resolve_held(ResolveHeldRequest {
+            site_id: "blog".into(),
+            comment_id: "t1".into(),
+            verdict: Verdict::Approve as i32,
+        })
+        .await
+        .unwrap();
+
+    // A link-heavy but harmless comment: held for a stranger, approved for the regular.
+    let mut stranger = comment("blog", "t2", LINKS);
+    stranger.author_email = "stranger@example.org".into();
+    let mut regular = comment("blog", "t3", LINKS);
+    regular.author_email = "Regular@Example.org".into();
+    assert_eq!(check(&mut client, stranger).await.verdict(), Verdict::Hold);
+    let trusted = check(&mut client, regular).await;
+    // The links rule still holds (explicit rules outrank trust), but trust is on record.
+    assert_eq!(trusted.verdict(), Verdict::Hold);
+    assert!(
+        codes(&trusted).contains(&"rule.trusted_author"),
+        "{trusted:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn feedback_is_recorded_and_makes_or_breaks_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    // A hold threshold of 0 holds everything the rules let through, so trust is visible.
+    let server = TestServer::start(dir.path(), "[policy]\nhold_threshold = 0.0").await;
+    let mut client = server.moderation().await;
+
+    let mut c = comment("blog", "f1", CLEAN);
+    c.author_email = "fan@example.org".into();
+    assert_eq!(check(&mut client, c.clone()).await.verdict(), Verdict::Hold);
+
+    let feedback = |label: Label, comment: Option<Comment>, id: &str| SubmitFeedbackRequest {
+        site_id: "blog".into(),
+        comment_id: id.into(),
+        label: label as i32,
+        comment,
+    };
+    let first = client
+        .submit_feedback(feedback(Label::Ham, None, "f1"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!first.replaced_previous_label);
+
+    let mut next = comment("blog", "f2", "Another thoughtful remark about the article.");
+    next.author_email = "fan@example.org".into();
+    let trusted = check(&mut client, next).await;
+    assert_eq!(trusted.verdict(), Verdict::Approve, "{trusted:?}");
+    assert_eq!(codes(&trusted)[0], "rule.trusted_author");
+
+    // The backend changes its mind: spam withdraws the trust.
+    let flipped = client
+        .submit_feedback(feedback(Label::Spam, None, "f1"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(flipped.replaced_previous_label);
+    let mut third = comment("blog", "f3", "Yet another remark about the article.");
+    third.author_email = "fan@example.org".into();
+    assert_eq!(check(&mut client, third).await.verdict(), Verdict::Hold);
+
+    // Unknown comments need their text; with it, they are labelled.
+    let err = client
+        .submit_feedback(feedback(Label::Spam, None, "never"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(
+        err.message().contains("include the comment"),
+        "{}",
+        err.message()
+    );
+    let missed = comment("blog", "never", "Buy followers cheap at our shop");
+    client
+        .submit_feedback(feedback(Label::Spam, Some(missed), "never"))
+        .await
+        .unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn decisions_and_the_queue_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), POLICY).await;
+    let mut client = server.moderation().await;
+    let held = check(&mut client, comment("blog", "r1", "please review this one")).await;
+    let approved = check(&mut client, comment("blog", "r2", CLEAN)).await;
+    drop(client);
+    server.stop().await;
+
+    let server = TestServer::start(dir.path(), POLICY).await;
+    let mut client = server.moderation().await;
+    for expected in [held, approved] {
+        let stored = client
+            .get_decision(GetDecisionRequest {
+                site_id: "blog".into(),
+                comment_id: expected.comment_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .decision
+            .unwrap();
+        assert_eq!(stored, expected);
+    }
+    let queue = server
+        .review()
+        .await
+        .list_held(ListHeldRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(queue.held.len(), 1);
+    assert_eq!(queue.held[0].decision.as_ref().unwrap().comment_id, "r1");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_bad_request_gets_a_status_that_names_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), "[server]\nmax_content_bytes = 1000").await;
+    let mut client = server.moderation().await;
+    let mut review = server.review().await;
+
+    let bad_comments: Vec<(&str, Comment)> = vec![
+        (
+            "comment.site_id",
+            Comment {
+                site_id: String::new(),
+                ..comment("", "x", "hi")
+            },
+        ),
+        ("comment.comment_id", comment("blog", "", "hi")),
+        ("comment.content", comment("blog", "x", "")),
+        ("comment.content", comment("blog", "x", &"a".repeat(1001))),
+        ("comment.site_id", comment(&"s".repeat(300), "x", "hi")),
+        (
+            "comment.author_ip",
+            Comment {
+                author_ip: "999.1.1.1".into(),
+                ..comment("blog", "x", "hi")
+            },
+        ),
+        (
+            "comment.author_email",
+            Comment {
+                author_email: "not-an-address".into(),
+                ..comment("blog", "x", "hi")
+            },
+        ),
+        (
+            "comment.author_url",
+            Comment {
+                author_url: "u".repeat(5000),
+                ..comment("blog", "x", "hi")
+            },
+        ),
+    ];
+    for (field, bad) in bad_comments {
+        let err = client
+            .check_comment(CheckCommentRequest { comment: Some(bad) })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{field}: {err:?}");
+        assert!(
+            err.message().starts_with(field),
+            "{field}: {}",
+            err.message()
+        );
+    }
+    let err = client
+        .check_comment(CheckCommentRequest { comment: None })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.message()),
+        (Code::InvalidArgument, "comment is required")
+    );
+
+    // Far over any sane size, the transport refuses it before it is decoded.
+    let huge = comment("blog", "x", &"a".repeat(2 * 1024 * 1024));
+    let err = client
+        .check_comment(CheckCommentRequest {
+            comment: Some(huge),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+
+    let err = client
+        .get_decision(GetDecisionRequest {
+            site_id: "blog".into(),
+            comment_id: "nope".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let err = client
+        .get_decision(GetDecisionRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().starts_with("site_id"));
+
+    let err = client
+        .submit_feedback(SubmitFeedbackRequest {
+            site_id: "blog".into(),
+            comment_id: "x".into(),
+            label: 0,
+            comment: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.message()),
+        (Code::InvalidArgument, "label must be specified")
+    );
+    let err = client
+        .submit_feedback(SubmitFeedbackRequest {
+            site_id: "blog".into(),
+            comment_id: "x".into(),
+            label: Label::Spam as i32,
+            comment: Some(comment("blog", "other", "hi")),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().starts_with("comment "), "{}", err.message());
+
+    let err = review
+        .list_held(ListHeldRequest {
+            page_size: -1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.message()),
+        (Code::InvalidArgument, "page_size must not be negative")
+    );
+    let err = review
+        .list_held(ListHeldRequest {
+            page_token: "bogus".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().starts_with("page_token"));
+
+    for (verdict, code) in [
+        (0, Code::InvalidArgument),
+        (Verdict::Hold as i32, Code::InvalidArgument),
+        (42, Code::InvalidArgument),
+        (Verdict::Approve as i32, Code::NotFound),
+    ] {
+        let err = review
+            .resolve_held(ResolveHeldRequest {
+                site_id: "blog".into(),
+                comment_id: "nope".into(),
+                verdict,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), code, "verdict {verdict}: {err:?}");
+        if code == Code::InvalidArgument {
+            assert!(err.message().starts_with("verdict"), "{}", err.message());
+        }
+    }
+    server.stop().await;
+}

@@ -1,0 +1,100 @@
+//! The `commentguard` binary as a newcomer runs it: `serve` on an OS-picked loopback port,
+//! `check` against it, a clean stop on SIGTERM, and refusal to run open off loopback.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_commentguard");
+
+#[test]
+fn serve_then_check_then_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .arg("--model")
+        .arg(common::shipped_model())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = log.next().expect("server logged before exiting").unwrap();
+        if let Some(rest) = line
+            .split("local=")
+            .nth(1)
+            .filter(|_| line.contains("serving"))
+        {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+
+    let run_check = |id: &str, text: &str| {
+        let out = Command::new(BIN)
+            .args([
+                "check",
+                "--server",
+                &format!("http://{addr}"),
+                "--site",
+                "blog",
+                "--id",
+                id,
+                text,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let clean = run_check("c1", "Lovely photos, thanks for sharing the recipe too.");
+    assert!(clean.starts_with("APPROVE"), "{clean}");
+    assert!(clean.contains("classifier.score"), "{clean}");
+    let spam = run_check(
+        "c2",
+        "subscribe to my channel!!! free iphone giveaway http://bit.ly/win-now",
+    );
+    assert!(spam.starts_with("REJECT"), "{spam}");
+
+    // Invalid input is reported, with the field, and a failing exit status.
+    let out = Command::new(BIN)
+        .args([
+            "check",
+            "--server",
+            &format!("http://{addr}"),
+            "--site",
+            "",
+            "hello",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("comment.site_id"));
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server.wait().unwrap();
+    assert!(exit.success(), "SIGTERM stops the server cleanly: {exit:?}");
+    assert!(log.any(|l| l.unwrap().contains("stopped")));
+}
+
+#[test]
+fn refuses_to_run_open_off_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "0.0.0.0:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("loopback"), "{stderr}");
+}
