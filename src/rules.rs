@@ -443,6 +443,21 @@ mod tests {
         assert!(codes(&p, &comment("hello"), &none).is_empty());
     }
 
+    proptest::proptest! {
+        /// Whatever a spammer types, evaluating the rules never panics (slicing around term
+        /// matches and link counting must stay on character boundaries).
+        #[test]
+        fn evaluation_never_panics(content in "\\PC{0,200}", name in "\\PC{0,40}", email in "\\PC{0,40}") {
+            let p = policy(r#"blocked_terms = ["ß", "casino", "ﬁ", "İ"]
+                              moderation_terms = ["x y"]"#);
+            let mut c = comment(&content);
+            c.author_name = name;
+            c.author_email = email;
+            let _ = p.evaluate(&c, &Signals::default());
+            let _ = c.validate(1 << 16);
+        }
+    }
+
     #[test]
     fn thresholds_map_probability_to_verdicts() {
         let p = policy("hold_threshold = 0.4\nreject_threshold = 0.9");
