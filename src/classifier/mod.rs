@@ -1,0 +1,356 @@
+//! The naive-Bayes spam classifier: a loaded model that scores comments and explains why.
+//!
+//! Training (see [`train`]) runs linfa-bayes' `MultinomialNb` and keeps only its sufficient
+//! statistics; serving re-derives the same log-probabilities on load and evaluates them
+//! sparsely. A comment has a few dozen features out of 2^18 buckets, so summing
+//! `count × log θ` over just those is orders of magnitude cheaper than linfa's dense dot
+//! product, and normalising with a max-subtracted log-sum-exp keeps long comments from
+//! underflowing to NaN the way linfa's own `predict_log_proba` does. A unit test pins the
+//! fast path to linfa's results.
+//!
+//! The model's vocabulary is the set of buckets seen in training, as with a fitted
+//! `CountVectorizer`: features outside it are ignored. Scoring them would not be neutral:
+//! an unseen bucket's smoothed probability is `α / (N_c + α·|V|)`, which is larger for the
+//! class with fewer training tokens (spam), so every unfamiliar word would push toward spam,
+//! and on-topic blog vocabulary is mostly unfamiliar to a model trained on YouTube and SMS.
+
+pub mod features;
+pub mod model;
+pub mod train;
+
+use std::path::Path;
+
+use crate::comment::Comment;
+use features::{Feature, N_FEATURES};
+pub use model::ModelError;
+use model::TrainedModel;
+
+/// How many features an explanation lists.
+pub const TOP_CONTRIBUTIONS: usize = 5;
+
+/// A loaded, immutable model. Cheap to share: wrap it in an `Arc` and score from any thread.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    version: String,
+    /// `ln P(class)`, indexed by [`train::HAM`] and [`train::SPAM`].
+    log_prior: [f64; 2],
+    /// For each of the [`N_FEATURES`] buckets, its row in `log_prob`, or [`UNKNOWN`] when the
+    /// bucket is outside the vocabulary. Dense (1 MiB) so a lookup is one array access.
+    slot: Box<[u32]>,
+    /// `ln P(bucket | class)` for the vocabulary, `[ham, spam]` per row.
+    log_prob: Vec<[f64; 2]>,
+}
+
+/// Marks a bucket that never occurred in training.
+const UNKNOWN: u32 = u32::MAX;
+
+/// The classifier's verdict on one comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    /// Posterior probability that the comment is spam, in `[0, 1]`.
+    pub spam_probability: f64,
+    /// The features that moved the verdict most, strongest first (at most
+    /// [`TOP_CONTRIBUTIONS`]).
+    pub contributions: Vec<Contribution>,
+}
+
+/// One feature's share of a verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contribution {
+    /// Readable name, e.g. `word 'subscribe'`, `link to bit.ly`.
+    pub feature: String,
+    /// Log-odds this feature added toward spam (`+`) or ham (`-`), counting repetitions.
+    pub weight: f64,
+}
+
+impl Classifier {
+    /// Loads a `.cgm` model file, refusing truncated, corrupted or incompatible ones.
+    pub fn load(path: &Path) -> Result<Classifier, ModelError> {
+        let (model, checksum) = TrainedModel::read(path)?;
+        Ok(Classifier::from_model(&model, checksum))
+    }
+
+    /// Builds the log-probability tables from a model's counts. `checksum` is the payload
+    /// CRC32 that becomes the second half of [`Classifier::version`].
+    pub(crate) fn from_model(model: &TrainedModel, checksum: u32) -> Classifier {
+        let mut slot = vec![UNKNOWN; N_FEATURES].into_boxed_slice();
+        let mut vocabulary: Vec<u32> = model
+            .ham
+            .indices
+            .iter()
+            .chain(&model.spam.indices)
+            .copied()
+            .collect();
+        vocabulary.sort_unstable();
+        vocabulary.dedup();
+        for (row, &bucket) in vocabulary.iter().enumerate() {
+            // Validated on load: buckets are below N_FEATURES, so rows fit in u32.
+            slot[bucket as usize] = row as u32;
+        }
+        // Same arithmetic as linfa-bayes trained on the vocabulary's columns, so the fast
+        // path reproduces its numbers: prior = n_c / n and
+        // θ_cj = (count_cj + α) / (Σ_j count_cj + α · |V|).
+        let documents = (model.ham.documents + model.spam.documents) as f64;
+        let mut log_prob = vec![[0.0; 2]; vocabulary.len()];
+        let mut log_prior = [0.0; 2];
+        for (class, counts) in [(train::HAM, &model.ham), (train::SPAM, &model.spam)] {
+            log_prior[class] = (counts.documents as f64 / documents).ln();
+            let log_denominator = (counts.total() + model.alpha * vocabulary.len() as f64).ln();
+            let unseen = model.alpha.ln() - log_denominator;
+            for row in log_prob.iter_mut() {
+                row[class] = unseen;
+            }
+            for (&bucket, &count) in counts.indices.iter().zip(&counts.counts) {
+                log_prob[slot[bucket as usize] as usize][class] =
+                    (count + model.alpha).ln() - log_denominator;
+            }
+        }
+        Classifier {
+            version: format!("{}-{checksum:08x}", model.name),
+            log_prior,
+            slot,
+            log_prob,
+        }
+    }
+
+    /// Model name plus the payload checksum, e.g. `default-3f2a9c1b`; changes whenever the
+    /// model does, so stored verdicts can say which model produced them.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Scores a comment. Pure and allocation-light: one feature extraction, one pass over
+    /// the comment's features.
+    pub fn score(&self, comment: &Comment) -> Score {
+        let features = features::extract(comment);
+        let [_, spam] = self.log_posterior(&features);
+        let mut contributions: Vec<Contribution> = features
+            .iter()
+            .filter_map(|f| {
+                let [ham, spam] = self.known(f)?;
+                Some(Contribution {
+                    feature: f.describe(),
+                    weight: f.count * (spam - ham),
+                })
+            })
+            .collect();
+        contributions.sort_by(|a, b| {
+            b.weight
+                .abs()
+                .total_cmp(&a.weight.abs())
+                .then_with(|| a.feature.cmp(&b.feature))
+        });
+        contributions.truncate(TOP_CONTRIBUTIONS);
+        Score {
+            spam_probability: spam.exp(),
+            contributions,
+        }
+    }
+
+    /// `[ham, spam]` log-probabilities of a feature's bucket, `None` outside the vocabulary.
+    fn known(&self, feature: &Feature) -> Option<[f64; 2]> {
+        let row = self.slot[feature.index];
+        (row != UNKNOWN).then(|| self.log_prob[row as usize])
+    }
+
+    /// Normalised `ln P(class | features)` for `[ham, spam]`: the joint log-likelihoods
+    /// `ln P(c) + Σ x_j ln θ_cj` over the comment's in-vocabulary features only, normalised
+    /// with a max-subtracted log-sum-exp so that no exponent can underflow to zero.
+    fn log_posterior(&self, features: &[Feature]) -> [f64; 2] {
+        let [mut ham, mut spam] = self.log_prior;
+        for f in features {
+            if let Some([h, s]) = self.known(f) {
+                ham += f.count * h;
+                spam += f.count * s;
+            }
+        }
+        let max = ham.max(spam);
+        let log_evidence = max + ((ham - max).exp() + (spam - max).exp()).ln();
+        [ham - log_evidence, spam - log_evidence]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use linfa::Dataset;
+    use linfa::ParamGuard;
+    use linfa::traits::FitWith;
+    use linfa_bayes::{MultinomialNbParams, NaiveBayes};
+    use ndarray::{Array1, Array2, s};
+
+    use super::*;
+    use crate::comment::sample as comment;
+    use train::{Example, ModelInfo, Sample, TrainOptions};
+
+    const FIXTURE: &str = include_str!("../../tests/fixtures/train.jsonl");
+
+    fn fixture() -> Vec<Example> {
+        train::parse_dataset(FIXTURE.as_bytes(), "tests/fixtures/train.jsonl").unwrap()
+    }
+
+    fn options() -> TrainOptions {
+        TrainOptions {
+            alpha: 0.5,
+            batch_size: 7,
+            silence_linfa_debug: false,
+        }
+    }
+
+    fn info() -> ModelInfo {
+        ModelInfo {
+            name: "fixture".into(),
+            created: "2026-01-01T00:00:00Z".into(),
+            training_data: "tests/fixtures/train.jsonl".into(),
+        }
+    }
+
+    fn fixture_model() -> TrainedModel {
+        let samples: Vec<Sample> = fixture().iter().map(Sample::new).collect();
+        train::fit(&samples.iter().collect::<Vec<_>>(), &options(), info()).unwrap()
+    }
+
+    fn probes() -> Vec<Comment> {
+        let mut probes: Vec<Comment> = fixture().into_iter().map(|e| e.comment).collect();
+        probes.push(comment("never seen tokens zqxw vrrp"));
+        probes.push(comment("!!!"));
+        probes.push(Comment {
+            author_email: "x@mail.ru".into(),
+            author_url: "https://cheap-pills.example.com".into(),
+            ..comment("Subscribe to my channel http://bit.ly/free")
+        });
+        probes
+    }
+
+    /// The fast sparse path must be linfa-bayes, only faster. Train linfa directly, in two
+    /// `fit_with` batches, on dense rows over the fixture's vocabulary (every bucket that
+    /// occurs in it), then check (a) that `train::fit` learned exactly linfa's counts and
+    /// (b) every log-probability against linfa's `predict_log_proba` on the same rows, with
+    /// out-of-vocabulary features dropped as the classifier does.
+    #[test]
+    fn fast_path_equals_linfa_predict_log_proba() {
+        let examples = fixture();
+        let vocabulary: Vec<usize> = examples
+            .iter()
+            .flat_map(|e| features::extract(&e.comment))
+            .map(|f| f.index)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let rows = |comments: &[Comment]| {
+            let mut x = Array2::<f64>::zeros((comments.len(), vocabulary.len()));
+            for (r, c) in comments.iter().enumerate() {
+                for f in features::extract(c) {
+                    if let Ok(column) = vocabulary.binary_search(&f.index) {
+                        x[[r, column]] += f.count;
+                    }
+                }
+            }
+            x
+        };
+        let comments: Vec<Comment> = examples.iter().map(|e| e.comment.clone()).collect();
+        let x = rows(&comments);
+        let y: Array1<usize> = examples
+            .iter()
+            .map(|e| if e.is_spam { train::SPAM } else { train::HAM })
+            .collect();
+        let params = MultinomialNbParams::new().alpha(0.5).check().unwrap();
+        let half = examples.len() / 2;
+        let batch = |from: usize, to: usize| {
+            Dataset::new(
+                x.slice(s![from..to, ..]).to_owned(),
+                y.slice(s![from..to]).to_owned(),
+            )
+        };
+        let linfa = params.fit_with(None, &batch(0, half)).unwrap();
+        let linfa = params
+            .fit_with(Some(linfa), &batch(half, examples.len()))
+            .unwrap();
+
+        let ours = fixture_model();
+        let [ham, spam] = train::learned_counts(&linfa, |column| vocabulary[column]).unwrap();
+        assert_eq!((&ham, &spam), (&ours.ham, &ours.spam));
+
+        let classifier = Classifier::from_model(&ours, 0);
+        let probes = probes();
+        let (linfa_log_proba, classes) = linfa.predict_log_proba(rows(&probes).view());
+        assert_eq!(classes, [&train::HAM, &train::SPAM]);
+        for (probe, expected) in probes.iter().zip(linfa_log_proba.rows()) {
+            let got = classifier.log_posterior(&features::extract(probe));
+            for class in [train::HAM, train::SPAM] {
+                assert!(
+                    (got[class] - expected[class]).abs() < 1e-9,
+                    "{:?}: ours {got:?}, linfa {expected}",
+                    probe.content
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unseen_features_are_neutral() {
+        let classifier = Classifier::from_model(&fixture_model(), 0);
+        let unseen = classifier.score(&Comment {
+            author_email: "someone@never-seen.example".into(),
+            ..comment("zqxw vrrp")
+        });
+        let ham_documents = fixture().iter().filter(|e| !e.is_spam).count() as f64;
+        let prior = 1.0 - ham_documents / fixture().len() as f64;
+        assert!(
+            (unseen.spam_probability - prior).abs() < 1e-12,
+            "{unseen:?}"
+        );
+        assert!(unseen.contributions.is_empty());
+    }
+
+    #[test]
+    fn long_comments_do_not_underflow() {
+        let classifier = Classifier::from_model(&fixture_model(), 0);
+        let long = comment(&"subscribe my channel please thanks ".repeat(2000));
+        let score = classifier.score(&long);
+        assert!(score.spam_probability.is_finite());
+        assert!(score.spam_probability > 0.5, "{score:?}");
+    }
+
+    #[test]
+    fn separates_spammy_from_clean_and_explains() {
+        let classifier = Classifier::from_model(&fixture_model(), 0);
+        let spammy = classifier.score(&comment(
+            "Check out my channel and subscribe!! Free gift cards at http://bit.ly/freegift",
+        ));
+        assert!(spammy.spam_probability > 0.5, "{spammy:?}");
+        assert!(spammy.contributions.len() <= TOP_CONTRIBUTIONS);
+        assert!(spammy.contributions[0].weight > 0.0, "{spammy:?}");
+        let weights: Vec<f64> = spammy
+            .contributions
+            .iter()
+            .map(|c| c.weight.abs())
+            .collect();
+        assert!(weights.windows(2).all(|w| w[0] >= w[1]), "{weights:?}");
+
+        let clean = classifier.score(&comment(
+            "I love this song, her voice is beautiful. Reminds me of summer.",
+        ));
+        assert!(clean.spam_probability < 0.5, "{clean:?}");
+        assert!(clean.contributions.iter().any(|c| c.weight < 0.0));
+    }
+
+    #[test]
+    fn save_then_load_gives_identical_scores() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fixture.cgm");
+        let model = fixture_model();
+        let checksum = model.write(&path).unwrap();
+        let loaded = Classifier::load(&path).unwrap();
+        let in_memory = Classifier::from_model(&model, checksum);
+        assert_eq!(loaded.version(), format!("fixture-{checksum:08x}"));
+        for probe in probes() {
+            assert_eq!(loaded.score(&probe), in_memory.score(&probe));
+        }
+    }
+
+    #[test]
+    fn classifier_is_send_and_sync() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Classifier>();
+    }
+}

@@ -1,0 +1,388 @@
+//! The `.cgm` model file: what a trained model is on disk, and how it is checked on load.
+//!
+//! Layout (all integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 8 | magic `CGMODEL\0` |
+//! | 4 | format version ([`FORMAT_VERSION`]) |
+//! | 8 | payload length in bytes |
+//! | 4 | CRC32 (IEEE) of the payload |
+//! | n | payload: UTF-8 JSON of [`TrainedModel`] |
+//!
+//! The payload stores the *sufficient statistics* of multinomial naive Bayes — per-class
+//! document counts and sparse per-bucket token counts — rather than log-probabilities: counts
+//! of a few thousand non-zero buckets compress a 2^18-wide model to a few hundred KB, keep the
+//! file exact (integers, no rounding) and let a later version change smoothing without
+//! retraining. The vocabulary is implied: the buckets with a non-zero count in some class. JSON keeps the payload inspectable with `tail -c +25 model.cgm | jq`; the
+//! binary header makes corruption and truncation detectable before any parsing happens.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::features::{FEATURE_SCHEME, N_FEATURES};
+
+/// First bytes of every model file.
+pub const MAGIC: [u8; 8] = *b"CGMODEL\0";
+/// The container layout version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// Magic + version + payload length + CRC32.
+const HEADER_LEN: usize = 8 + 4 + 8 + 4;
+
+/// Why a model file could not be loaded or saved. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("model file {path}: not a commentguard model (bad magic bytes)")]
+    BadMagic { path: PathBuf },
+    #[error(
+        "model file {path}: format version {found} is not supported (this build reads version {supported})"
+    )]
+    UnsupportedVersion {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("model file {path}: truncated, expected {expected} bytes but found {found}")]
+    Truncated {
+        path: PathBuf,
+        expected: u64,
+        found: u64,
+    },
+    #[error(
+        "model file {path}: checksum mismatch (stored {stored:08x}, computed {computed:08x}); the file is corrupted"
+    )]
+    ChecksumMismatch {
+        path: PathBuf,
+        stored: u32,
+        computed: u32,
+    },
+    #[error("model file {path}: corrupted: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("model file {path}: incompatible with this build: {reason}")]
+    Incompatible { path: PathBuf, reason: String },
+}
+
+/// Sufficient statistics of one class, as learned by linfa-bayes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassCounts {
+    /// Training documents of this class (the prior's numerator).
+    pub documents: u64,
+    /// Buckets with a non-zero count, strictly increasing.
+    pub indices: Vec<u32>,
+    /// Summed feature counts of those buckets over the class's documents.
+    pub counts: Vec<f64>,
+}
+
+impl ClassCounts {
+    /// Total feature count of the class (the likelihood denominator before smoothing).
+    pub fn total(&self) -> f64 {
+        self.counts.iter().sum()
+    }
+}
+
+/// Everything a `.cgm` payload holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedModel {
+    /// Short name, the first half of the model version (`default`).
+    pub name: String,
+    /// UTC creation time, RFC 3339.
+    pub created: String,
+    /// Human-readable description of the training data (files, counts, provenance).
+    pub training_data: String,
+    /// [`FEATURE_SCHEME`] at training time.
+    pub feature_scheme: u32,
+    /// Width of the hashed feature space (not the vocabulary size); must match this build.
+    pub n_features: usize,
+    /// Additive (Laplace/Lidstone) smoothing, applied over the vocabulary.
+    pub alpha: f64,
+    pub ham: ClassCounts,
+    pub spam: ClassCounts,
+}
+
+impl TrainedModel {
+    /// Serialises into the `.cgm` container.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let payload = serde_json::to_vec(self)
+            .expect("plain structs of strings and numbers always serialise to JSON");
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Parses and validates a `.cgm` container; `path` is only used in error messages.
+    /// Returns the model and the payload checksum, which identifies the model's version.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<(TrainedModel, u32), ModelError> {
+        let path_buf = || path.to_path_buf();
+        let truncated = |expected: u64| ModelError::Truncated {
+            path: path_buf(),
+            expected,
+            found: bytes.len() as u64,
+        };
+        if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+            // A short file that starts like ours was cut; anything else is not ours.
+            return Err(if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) {
+                truncated(HEADER_LEN as u64)
+            } else {
+                ModelError::BadMagic { path: path_buf() }
+            });
+        }
+        if bytes.len() < HEADER_LEN {
+            return Err(truncated(HEADER_LEN as u64));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4-byte slice"));
+        if version != FORMAT_VERSION {
+            return Err(ModelError::UnsupportedVersion {
+                path: path_buf(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let payload_len = u64::from_le_bytes(bytes[12..20].try_into().expect("8-byte slice"));
+        let stored = u32::from_le_bytes(bytes[20..24].try_into().expect("4-byte slice"));
+        let expected = (HEADER_LEN as u64).saturating_add(payload_len);
+        let found = bytes.len() as u64;
+        if found < expected {
+            return Err(truncated(expected));
+        }
+        if found > expected {
+            return Err(ModelError::Corrupt {
+                path: path_buf(),
+                reason: format!("{} unexpected byte(s) after the payload", found - expected),
+            });
+        }
+        let payload = &bytes[HEADER_LEN..];
+        let computed = crc32fast::hash(payload);
+        if computed != stored {
+            return Err(ModelError::ChecksumMismatch {
+                path: path_buf(),
+                stored,
+                computed,
+            });
+        }
+        let model: TrainedModel =
+            serde_json::from_slice(payload).map_err(|e| ModelError::Corrupt {
+                path: path_buf(),
+                reason: format!("payload is not a valid model: {e}"),
+            })?;
+        model.validate(path)?;
+        Ok((model, computed))
+    }
+
+    /// Reads and validates a model file.
+    pub fn read(path: &Path) -> Result<(TrainedModel, u32), ModelError> {
+        let bytes = fs::read(path).map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        TrainedModel::from_bytes(&bytes, path)
+    }
+
+    /// Writes the model via a temporary file and a rename, so a crash mid-write never leaves
+    /// a half-written model where a server would pick it up. Returns the checksum.
+    pub fn write(&self, path: &Path) -> Result<u32, ModelError> {
+        let io = |source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let bytes = self.to_bytes();
+        let mut tmp_name = path.as_os_str().to_owned();
+        tmp_name.push(".tmp");
+        let tmp = PathBuf::from(tmp_name);
+        let mut file = fs::File::create(&tmp).map_err(io)?;
+        file.write_all(&bytes).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        fs::rename(&tmp, path).map_err(io)?;
+        Ok(crc32fast::hash(&bytes[HEADER_LEN..]))
+    }
+
+    /// Checks the invariants the scorer relies on; a checksum only proves the bytes are the
+    /// ones written, not that the writer was right.
+    fn validate(&self, path: &Path) -> Result<(), ModelError> {
+        let corrupt = |reason: String| ModelError::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if self.feature_scheme != FEATURE_SCHEME {
+            return Err(ModelError::Incompatible {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "trained with feature scheme {}, this build extracts scheme {FEATURE_SCHEME}",
+                    self.feature_scheme
+                ),
+            });
+        }
+        if self.n_features != N_FEATURES {
+            return Err(ModelError::Incompatible {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "hashed into {} features, this build uses {N_FEATURES}",
+                    self.n_features
+                ),
+            });
+        }
+        if !(self.alpha.is_finite() && self.alpha > 0.0) {
+            return Err(corrupt(format!(
+                "smoothing alpha {} is not positive",
+                self.alpha
+            )));
+        }
+        for (label, class) in [("ham", &self.ham), ("spam", &self.spam)] {
+            if class.documents == 0 {
+                return Err(corrupt(format!("class {label} has no training documents")));
+            }
+            if class.indices.len() != class.counts.len() {
+                return Err(corrupt(format!(
+                    "class {label} has {} indices but {} counts",
+                    class.indices.len(),
+                    class.counts.len()
+                )));
+            }
+            if class.indices.windows(2).any(|w| w[0] >= w[1])
+                || class
+                    .indices
+                    .last()
+                    .is_some_and(|&i| i as usize >= N_FEATURES)
+            {
+                return Err(corrupt(format!(
+                    "class {label} feature indices are not increasing within 0..{N_FEATURES}"
+                )));
+            }
+            if class.counts.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
+                return Err(corrupt(format!(
+                    "class {label} has a count that is not a positive number"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny_model() -> TrainedModel {
+        TrainedModel {
+            name: "tiny".into(),
+            created: "2026-01-01T00:00:00Z".into(),
+            training_data: "hand-made".into(),
+            feature_scheme: FEATURE_SCHEME,
+            n_features: N_FEATURES,
+            alpha: 1.0,
+            ham: ClassCounts {
+                documents: 3,
+                indices: vec![1, 5, 900],
+                counts: vec![2.0, 1.0, 4.0],
+            },
+            spam: ClassCounts {
+                documents: 2,
+                indices: vec![5, 70_000],
+                counts: vec![3.0, 1.0],
+            },
+        }
+    }
+
+    fn path() -> &'static Path {
+        Path::new("models/x.cgm")
+    }
+
+    #[test]
+    fn round_trips() {
+        let model = tiny_model();
+        let bytes = model.to_bytes();
+        let (back, crc) = TrainedModel::from_bytes(&bytes, path()).unwrap();
+        assert_eq!(back, model);
+        assert_eq!(crc, crc32fast::hash(&bytes[HEADER_LEN..]));
+    }
+
+    #[test]
+    fn refuses_every_truncation() {
+        let bytes = tiny_model().to_bytes();
+        for len in 0..bytes.len() {
+            let err = TrainedModel::from_bytes(&bytes[..len], path()).unwrap_err();
+            assert!(
+                matches!(err, ModelError::Truncated { .. }),
+                "cut at {len}: {err}"
+            );
+            assert!(err.to_string().contains("models/x.cgm"), "{err}");
+        }
+    }
+
+    #[test]
+    fn refuses_every_flipped_byte() {
+        let bytes = tiny_model().to_bytes();
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x20;
+            let err = TrainedModel::from_bytes(&bad, path()).unwrap_err();
+            let expected = match i {
+                0..8 => matches!(err, ModelError::BadMagic { .. }),
+                8..12 => matches!(err, ModelError::UnsupportedVersion { .. }),
+                // A larger length reads as truncation, a smaller one as trailing garbage.
+                12..20 => matches!(
+                    err,
+                    ModelError::Truncated { .. } | ModelError::Corrupt { .. }
+                ),
+                _ => matches!(err, ModelError::ChecksumMismatch { .. }),
+            };
+            assert!(expected, "byte {i}: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_trailing_bytes_and_foreign_files() {
+        let mut bytes = tiny_model().to_bytes();
+        bytes.push(b'\n');
+        let err = TrainedModel::from_bytes(&bytes, path()).unwrap_err();
+        assert!(err.to_string().contains("1 unexpected byte(s)"), "{err}");
+        let err = TrainedModel::from_bytes(b"{\"name\": \"json\"}", path()).unwrap_err();
+        assert!(matches!(err, ModelError::BadMagic { .. }), "{err}");
+    }
+
+    #[test]
+    fn refuses_invalid_content_with_a_valid_checksum() {
+        type Mutation = fn(&mut TrainedModel);
+        let cases: Vec<(Mutation, &str)> = vec![
+            (|m| m.feature_scheme += 1, "feature scheme"),
+            (|m| m.n_features = 1024, "1024 features"),
+            (|m| m.alpha = 0.0, "alpha"),
+            (|m| m.spam.documents = 0, "no training documents"),
+            (|m| m.ham.counts.truncate(2), "3 indices but 2 counts"),
+            (|m| m.ham.indices = vec![5, 1, 900], "not increasing"),
+            (|m| m.spam.indices[1] = N_FEATURES as u32, "not increasing"),
+            (|m| m.spam.counts[0] = -1.0, "not a positive number"),
+        ];
+        for (mutate, needle) in cases {
+            let mut model = tiny_model();
+            mutate(&mut model);
+            let err = TrainedModel::from_bytes(&model.to_bytes(), path()).unwrap_err();
+            assert!(err.to_string().contains(needle), "{needle}: {err}");
+        }
+    }
+
+    #[test]
+    fn writes_atomically_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("m.cgm");
+        let crc = tiny_model().write(&file).unwrap();
+        let (back, read_crc) = TrainedModel::read(&file).unwrap();
+        assert_eq!((back, read_crc), (tiny_model(), crc));
+        assert!(!dir.path().join("m.cgm.tmp").exists());
+        let err = TrainedModel::read(&dir.path().join("missing.cgm")).unwrap_err();
+        assert!(matches!(err, ModelError::Io { .. }));
+        assert!(err.to_string().contains("missing.cgm"), "{err}");
+    }
+}

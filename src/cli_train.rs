@@ -1,0 +1,463 @@
+//! `commentguard train`: cross-validates, trains and writes a model plus its model card.
+//!
+//! The card is generated, not hand-written, so that the numbers in it are always the ones
+//! this exact run measured on held-out data, next to the exact command that produced them.
+//! Everything the command prints about quality is also what ends up in the card.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use anyhow::{Context, ensure};
+
+use crate::classifier::Classifier;
+use crate::classifier::features::{FEATURE_SCHEME, HASH_BITS, SCHEME_DESCRIPTION};
+use crate::classifier::train::{self, Example, HeldOut, Metrics, ModelInfo, Sample, TrainOptions};
+
+/// Train a spam model from labelled JSONL files.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// JSONL datasets: one {"id", "text", "label": "spam"|"ham", "author"?, "source"} per line.
+    #[arg(long = "data", required = true, num_args = 1..)]
+    data: Vec<PathBuf>,
+    /// Output path without extension; writes OUT.cgm (the model) and OUT.md (its card).
+    #[arg(long)]
+    out: PathBuf,
+    /// Model name, the first half of the model version; defaults to OUT's file name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Folds of the stratified cross-validation that measures held-out quality.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=100))]
+    cv: u32,
+    /// Additive smoothing of the naive Bayes word probabilities, over the vocabulary.
+    ///
+    /// Laplace's 1.0 is the default because it measured best on the shipped data: over 0.3,
+    /// 0.1 and 0.01 it had the highest held-out accuracy and the most spam caught at about
+    /// 0.3% of ham flagged.
+    #[arg(long, default_value_t = 1.0)]
+    alpha: f64,
+    /// Rows per dense training batch; bounds memory.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    batch_size: u32,
+    /// Seed of the fold assignment, so a rerun reproduces the same numbers.
+    #[arg(long, default_value_t = 20_261_126)]
+    seed: u64,
+    /// Provenance (origin, licence, citation) of the data, recorded in the model and card.
+    #[arg(long)]
+    data_note: Option<String>,
+}
+
+/// Counts of one input file, for the model's training-data description.
+struct FileSummary {
+    path: PathBuf,
+    spam: usize,
+    ham: usize,
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let out = match args.out.extension() {
+        Some(ext) if ext == "cgm" => args.out.with_extension(""),
+        _ => args.out.clone(),
+    };
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None => out
+            .file_name()
+            .context("--out must end in a file name")?
+            .to_string_lossy()
+            .into_owned(),
+    };
+    ensure!(
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
+        "model name {name:?} must be non-empty ASCII letters, digits, '-', '_' or '.'"
+    );
+    let model_path = with_suffix(&out, ".cgm");
+    let card_path = with_suffix(&out, ".md");
+
+    let mut examples: Vec<Example> = Vec::new();
+    let mut files = Vec::new();
+    for path in &args.data {
+        let read = train::read_dataset(path)?;
+        let spam = read.iter().filter(|e| e.is_spam).count();
+        println!(
+            "read {}: {} examples ({spam} spam, {} ham)",
+            path.display(),
+            read.len(),
+            read.len() - spam
+        );
+        files.push(FileSummary {
+            path: path.clone(),
+            spam,
+            ham: read.len() - spam,
+        });
+        examples.extend(read);
+    }
+    let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
+    let options = TrainOptions {
+        alpha: args.alpha,
+        batch_size: args.batch_size as usize,
+        silence_linfa_debug: true,
+    };
+
+    let k = args.cv as usize;
+    println!("{k}-fold stratified cross-validation (seed {}):", args.seed);
+    let started = Instant::now();
+    let held_out = train::cross_validate(
+        &examples,
+        &samples,
+        k,
+        args.seed,
+        &options,
+        |fold, trained, scored| {
+            println!("  fold {fold}/{k}: trained on {trained}, scored {scored} held-out");
+        },
+    )?;
+    println!("  done in {:.1} s", started.elapsed().as_secs_f64());
+    let evaluation = render_evaluation(&held_out);
+    println!("\n{evaluation}");
+
+    let created = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let training_data = describe_data(&files, args.data_note.as_deref());
+    let started = Instant::now();
+    let all: Vec<&Sample> = samples.iter().collect();
+    let model = train::fit(
+        &all,
+        &options,
+        ModelInfo {
+            name: name.clone(),
+            created: created.clone(),
+            training_data,
+        },
+    )
+    .context("training the final model")?;
+    let train_seconds = started.elapsed().as_secs_f64();
+    if let Some(dir) = model_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    model.write(&model_path)?;
+    // Load what was written, as a server would: proves the file round-trips and measures
+    // the start-up cost the card reports.
+    let started = Instant::now();
+    let classifier = Classifier::load(&model_path)?;
+    let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    let size = fs::metadata(&model_path)
+        .with_context(|| format!("cannot stat {}", model_path.display()))?
+        .len();
+    println!(
+        "trained on all {} examples in {train_seconds:.1} s; wrote {} ({size} bytes, version {}, loads in {load_ms:.1} ms)",
+        examples.len(),
+        model_path.display(),
+        classifier.version()
+    );
+
+    let card = render_card(&CardFacts {
+        version: classifier.version(),
+        file_name: &model_path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        size,
+        load_ms,
+        created: &created,
+        files: &files,
+        data_note: args.data_note.as_deref(),
+        examples: examples.len(),
+        args: &args,
+        evaluation: &evaluation,
+        vocabulary: model
+            .ham
+            .indices
+            .iter()
+            .chain(&model.spam.indices)
+            .collect::<BTreeSet<_>>()
+            .len(),
+        ham_buckets: model.ham.indices.len(),
+        spam_buckets: model.spam.indices.len(),
+    });
+    fs::write(&card_path, card).with_context(|| format!("cannot write {}", card_path.display()))?;
+    println!("wrote {}", card_path.display());
+    Ok(())
+}
+
+/// `path` with `suffix` appended to its last component (`models/v1.2` → `models/v1.2.cgm`;
+/// `Path::with_extension` would replace the `.2`).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn describe_data(files: &[FileSummary], note: Option<&str>) -> String {
+    let mut text = files
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {} examples ({} spam, {} ham)",
+                f.path.display(),
+                f.spam + f.ham,
+                f.spam,
+                f.ham
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    if let Some(note) = note {
+        text.push_str(". ");
+        text.push_str(note);
+    }
+    text
+}
+
+/// Markdown tables of the held-out metrics, overall and per source group. Printed by the
+/// command and embedded verbatim in the card.
+fn render_evaluation(held_out: &[HeldOut]) -> String {
+    let mut groups: BTreeMap<&str, Vec<&HeldOut>> = BTreeMap::new();
+    for h in held_out {
+        groups.entry(h.group.as_str()).or_default().push(h);
+    }
+    let mut sets = vec![("all".to_string(), Metrics::compute(held_out))];
+    if groups.len() > 1 {
+        sets.extend(
+            groups
+                .into_iter()
+                .map(|(group, verdicts)| (group.to_string(), Metrics::compute(verdicts))),
+        );
+    }
+
+    let pct =
+        |value: Option<f64>| value.map_or("n/a".to_string(), |v| format!("{:.2}%", v * 100.0));
+    let share = |count: usize, of: usize| {
+        let value = (of > 0).then(|| count as f64 / of as f64);
+        format!("{} ({count})", pct(value))
+    };
+    let mut out = String::new();
+    out.push_str("Classified as spam when spam_probability ≥ 0.5:\n\n");
+    out.push_str("| set | ham | spam | accuracy | spam precision | spam recall | spam F1 |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    for (set, m) in &sets {
+        let _ = writeln!(
+            out,
+            "| {set} | {} | {} | {} | {} | {} | {} |",
+            m.ham,
+            m.spam,
+            pct(m.accuracy()),
+            pct(m.precision()),
+            pct(m.recall()),
+            pct(m.f1())
+        );
+    }
+    out.push_str("\nShare (count) of held-out ham and spam with spam_probability ≥ t:\n\n");
+    out.push_str("| set | t | ham ≥ t | spam ≥ t |\n|---|---:|---:|---:|\n");
+    for (set, m) in &sets {
+        for &(t, ham, spam) in &m.thresholds {
+            let _ = writeln!(
+                out,
+                "| {set} | {t} | {} | {} |",
+                share(ham, m.ham),
+                share(spam, m.spam)
+            );
+        }
+    }
+    out
+}
+
+struct CardFacts<'a> {
+    version: &'a str,
+    file_name: &'a str,
+    size: u64,
+    load_ms: f64,
+    created: &'a str,
+    files: &'a [FileSummary],
+    data_note: Option<&'a str>,
+    examples: usize,
+    args: &'a TrainArgs,
+    evaluation: &'a str,
+    vocabulary: usize,
+    ham_buckets: usize,
+    spam_buckets: usize,
+}
+
+fn render_card(f: &CardFacts) -> String {
+    let a = f.args;
+    let mut data = String::new();
+    for file in f.files {
+        let _ = writeln!(
+            data,
+            "- `{}`: {} examples ({} spam, {} ham)",
+            file.path.display(),
+            file.spam + file.ham,
+            file.spam,
+            file.ham
+        );
+    }
+    if let Some(note) = f.data_note {
+        let _ = write!(data, "\nProvenance: {note}\n");
+    }
+    format!(
+        "\
+# Model card: `{version}`
+
+Naive-Bayes spam classifier for commentguard. Given a comment, it returns the probability that \
+the comment is spam and the features that pushed the verdict most.
+
+| | |
+|---|---|
+| model file | `{file_name}`, {size} bytes, `.cgm` format 1 |
+| version | `{version}` (name + CRC32 of the payload) |
+| created | {created} |
+| feature scheme | {FEATURE_SCHEME} |
+| vocabulary | {vocabulary} hash buckets seen in training (of 2^{HASH_BITS}): {ham_buckets} in ham, {spam_buckets} in spam |
+| load time | {load_ms:.1} ms, measured by the training command right after writing the file |
+
+## Training data
+
+{examples} labelled examples:
+
+{data}
+## Features
+
+{SCHEME_DESCRIPTION}
+
+## Training method
+
+Multinomial naive Bayes (`linfa_bayes::MultinomialNb<f64, usize>`, linfa-bayes 0.8.1), \
+additive smoothing alpha = {alpha} over the vocabulary (the hash buckets seen in training), \
+labels ham = 0 and spam = 1, fitted incrementally with \
+`fit_with` over mini-batches of {batch} dense rows whose columns are the vocabulary. The \
+learned per-class counts are stored sparsely and the log-probabilities recomputed on load; \
+features outside the vocabulary are ignored when scoring. The shipped model is trained on all \
+examples.
+
+## Command
+
+```sh
+{command}
+```
+
+## Held-out evaluation
+
+Stratified {cv}-fold cross-validation (strata: source group × label, seed {seed}): every \
+example was scored once by a model trained on the other folds, with the same code path the \
+service uses. No number below comes from data the scoring model was trained on.
+
+{evaluation}
+## Limitations
+
+- The training data are YouTube comments (2013-2015) and SMS messages, mostly English, not \
+blog comments; expect lower accuracy on blog spam until in-domain data is added.
+- The datasets have no author URLs or e-mail addresses, so the `au:` and `ae:` features are not \
+in the vocabulary and are ignored until training data has them.
+- Words the training data associates with spam for reasons of its own (e.g. `comment`, \
+`channel`, `check`) are common in legitimate blog comments.
+- Naive Bayes probabilities are not calibrated and cluster near 0 and 1; pick thresholds from \
+the table above rather than reading the probability at face value.
+",
+        version = f.version,
+        file_name = f.file_name,
+        size = f.size,
+        created = f.created,
+        vocabulary = f.vocabulary,
+        ham_buckets = f.ham_buckets,
+        spam_buckets = f.spam_buckets,
+        load_ms = f.load_ms,
+        examples = f.examples,
+        alpha = a.alpha,
+        batch = a.batch_size,
+        command = command_line(),
+        cv = a.cv,
+        seed = a.seed,
+        evaluation = f.evaluation,
+    )
+}
+
+/// The command as typed, with the program reduced to its file name and arguments quoted
+/// for a POSIX shell, so the card's command can be pasted to reproduce the model.
+fn command_line() -> String {
+    let mut argv = std::env::args();
+    let program = argv
+        .next()
+        .and_then(|p| {
+            Path::new(&p)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "commentguard".to_string());
+    std::iter::once(program)
+        .chain(argv)
+        .map(|arg| shell_quote(&arg))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("--data"), "--data");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn suffixes_keep_dots() {
+        assert_eq!(
+            with_suffix(Path::new("m/v1.2"), ".cgm"),
+            Path::new("m/v1.2.cgm")
+        );
+    }
+
+    #[test]
+    fn trains_end_to_end_on_the_fixture() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            train: TrainArgs,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("fx");
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/train.jsonl");
+        let cli = Cli::try_parse_from([
+            "commentguard",
+            "--data",
+            fixture,
+            "--out",
+            out.to_str().unwrap(),
+            "--cv",
+            "3",
+            "--data-note",
+            "hand-made fixture",
+        ])
+        .unwrap();
+        let mut args = cli.train;
+        args.batch_size = 16;
+        run(args).unwrap();
+        let card = fs::read_to_string(dir.path().join("fx.md")).unwrap();
+        assert!(card.contains("## Held-out evaluation"), "{card}");
+        assert!(card.contains("hand-made fixture"));
+        assert!(card.contains("| all | 0.999 |"));
+        let classifier = Classifier::load(&dir.path().join("fx.cgm")).unwrap();
+        assert!(card.contains(classifier.version()));
+        assert!(classifier.version().starts_with("fx-"));
+    }
+}
