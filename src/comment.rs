@@ -145,6 +145,17 @@ pub fn email_domain(email: &str) -> Option<String> {
     Some(domain.to_lowercase())
 }
 
+/// A valid comment with just `content` set, for unit tests anywhere in the crate.
+#[cfg(test)]
+pub(crate) fn sample(content: &str) -> Comment {
+    Comment {
+        site_id: "blog".into(),
+        comment_id: "c".into(),
+        content: content.into(),
+        ..Default::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,9 +174,12 @@ mod tests {
         assert!(comment().validate(1024).is_ok());
     }
 
+    /// A change that makes a valid comment invalid in exactly one field.
+    type Breakage = fn(&mut Comment);
+
     #[test]
     fn names_the_offending_field() {
-        let cases: [(&str, fn(&mut Comment)); 9] = [
+        let cases: [(&str, Breakage); 9] = [
             ("comment.site_id", |c| c.site_id.clear()),
             ("comment.comment_id", |c| c.comment_id.clear()),
             ("comment.content", |c| c.content = "   ".into()),

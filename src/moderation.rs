@@ -81,6 +81,7 @@ fn classifier_reason(policy: &Policy, score: &Score, verdict: Verdict) -> Reason
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::comment::sample as comment;
 
     fn policy(toml_text: &str) -> Policy {
         Policy::from_table(&toml_text.parse::<toml::Table>().unwrap()).unwrap()
@@ -90,15 +91,6 @@ mod tests {
         Score {
             spam_probability: p,
             contributions: Vec::new(),
-        }
-    }
-
-    fn comment(content: &str) -> Comment {
-        Comment {
-            site_id: "s".into(),
-            comment_id: "c".into(),
-            content: content.into(),
-            ..Default::default()
         }
     }
 
@@ -169,14 +161,14 @@ mod tests {
             (
                 "nice post",
                 &trusted,
-                0.97,
+                0.995,
                 Verdict::Approve,
                 "rule.trusted_author",
             ),
             (
                 "nice post",
                 &trusted,
-                0.995,
+                0.9995,
                 Verdict::Reject,
                 "classifier.score",
             ),

@@ -44,7 +44,11 @@ async fn tokens_grant_their_roles_and_nothing_more() {
     let mut review = server.review().await;
     let check = |token: Option<&str>, id: &str| {
         let message = CheckCommentRequest {
-            comment: Some(comment("blog", id, "A friendly, ordinary comment.")),
+            comment: Some(comment(
+                "blog",
+                id,
+                "Good point. The official docs say the same thing.",
+            )),
         };
         match token {
             Some(t) => with_token(message, t),

@@ -49,7 +49,7 @@ async fn clean_links_blocked_term_and_spam_get_their_verdicts() {
 
     let spam = check(&mut client, comment("blog", "spam", SPAM)).await;
     assert_eq!(spam.verdict(), Verdict::Reject, "{spam:?}");
-    assert!(spam.spam_probability >= 0.95, "{spam:?}");
+    assert!(spam.spam_probability >= 0.99, "{spam:?}");
     let classifier = spam
         .reasons
         .iter()
@@ -103,7 +103,7 @@ async fn duplicates_are_rejected_and_floods_held() {
         author_ip: "198.51.100.7".into(),
         ..comment("blog", id, text)
     };
-    let text = "I really enjoyed reading this, thank you for sharing your thoughts";
+    let text = "Yet another remark about the article, and a question at the end?";
     let original = check(&mut client, from_one_ip("d1", text)).await;
     assert_eq!(original.verdict(), Verdict::Approve);
     let copy = check(&mut client, from_one_ip("d2", text)).await;
@@ -302,18 +302,43 @@ async fn an_approved_author_is_trusted_next_time() {
         .await
         .unwrap();
 
-    // A link-heavy but harmless comment: held for a stranger, approved for the regular.
-    let mut stranger = comment("blog", "t2", LINKS);
-    stranger.author_email = "stranger@example.org".into();
-    let mut regular = comment("blog", "t3", LINKS);
-    regular.author_email = "Regular@Example.org".into();
-    assert_eq!(check(&mut client, stranger).await.verdict(), Verdict::Hold);
-    let trusted = check(&mut client, regular).await;
-    // The links rule still holds (explicit rules outrank trust), but trust is on record.
-    assert_eq!(trusted.verdict(), Verdict::Hold);
+    // The classifier doubts this one (warm praise reads like YouTube spam to it): held for a
+    // stranger, approved for the regular because a human vouched for them.
+    let praise = |id: &str, email: &str, text: &str| Comment {
+        author_email: email.into(),
+        ..comment("blog", id, text)
+    };
+    let stranger = check(
+        &mut client,
+        praise(
+            "t2",
+            "stranger@example.org",
+            "I really enjoyed reading this post, thanks for writing it.",
+        ),
+    )
+    .await;
+    assert_eq!(stranger.verdict(), Verdict::Hold, "{stranger:?}");
+    let regular = check(
+        &mut client,
+        praise(
+            "t3",
+            "Regular@Example.org",
+            "Loved reading this post, thanks for writing it.",
+        ),
+    )
+    .await;
+    assert!(regular.spam_probability >= 0.5, "{regular:?}");
+    assert_eq!(regular.verdict(), Verdict::Approve, "{regular:?}");
+    assert_eq!(codes(&regular)[0], "rule.trusted_author");
+
+    // Explicit rules outrank trust: the links rule still holds the regular's comment, and
+    // trust is on record among the reasons.
+    let linked = check(&mut client, praise("t4", "regular@example.org", LINKS)).await;
+    assert_eq!(linked.verdict(), Verdict::Hold, "{linked:?}");
+    assert_eq!(codes(&linked)[0], "rule.too_many_links");
     assert!(
-        codes(&trusted).contains(&"rule.trusted_author"),
-        "{trusted:?}"
+        codes(&linked).contains(&"rule.trusted_author"),
+        "{linked:?}"
     );
     server.stop().await;
 }
