@@ -1,5 +1,5 @@
 //! Logging setup. Every RPC runs in a span named after it, carrying `site_id`, `comment_id`,
-//! `verdict` and `latency_ms` (see `api`); `RUST_LOG` filters as usual (default `info`).
+//! `verdict` and `latency_us` (see `api`); `RUST_LOG` filters as usual (default `info`).
 
 use tracing_subscriber::EnvFilter;
 

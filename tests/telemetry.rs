@@ -45,7 +45,7 @@ async fn rpc_spans_carry_ids_verdict_and_latency() {
         "site_id=blog",
         "comment_id=traced-1",
         "verdict=\"reject\"",
-        "latency_ms=",
+        "latency_us=",
     ] {
         assert!(line.contains(field), "{field} missing from {line}");
     }
