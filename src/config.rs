@@ -137,6 +137,19 @@ impl Config {
             .unwrap_or(&self.default_policy)
     }
 
+    /// The longest duplicate and flood windows of any site, in seconds: history older than
+    /// these can no longer make any rule fire.
+    pub fn longest_windows(&self) -> (u64, u64) {
+        let policies = || std::iter::once(&self.default_policy).chain(self.site_policies.values());
+        (
+            policies()
+                .map(|p| p.duplicate_window_secs)
+                .max()
+                .unwrap_or(0),
+            policies().map(|p| p.flood_window_secs).max().unwrap_or(0),
+        )
+    }
+
     /// Refuses to run without authentication anywhere but on a loopback address: an open
     /// moderation API on a network would let anyone approve their own spam.
     pub fn check_exposure(&self) -> anyhow::Result<()> {

@@ -35,6 +35,9 @@ impl Moderator {
         if let Some(existing) = self.store.get(&comment.site_id, &comment.comment_id)?
             && existing.comment.content == comment.content
         {
+            // The first attempt may have stored this and failed to flush, or still be
+            // flushing: the answer must not get ahead of the disk.
+            self.store.flush().await?;
             return Ok(existing.decision);
         }
         let now = Timestamp::now();

@@ -1,6 +1,7 @@
 //! The human review queue: held comments, oldest first, and their resolution by operators.
 //!
-//! Paging follows AIP-158: `page_size` is a maximum (50 by default, capped at 500), and the
+//! Paging follows AIP-158: `page_size` is a maximum (50 by default, capped at 500; a page of
+//! long comments also ends before it would outgrow what stock clients accept), and the
 //! page token is opaque to clients but records the queue position and the site filter it was
 //! issued for, so a token replayed with a different filter is refused instead of silently
 //! skipping or repeating comments.
@@ -17,6 +18,10 @@ use crate::verdict::{Decision, Resolution, Timestamp, Verdict};
 
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 500;
+/// Stored bytes of held comments per page. Stock gRPC clients refuse responses over 4 MiB,
+/// and a queue of long comments would pass that well before `MAX_PAGE_SIZE`; the stored
+/// JSON is larger than the protobuf encoding, so 3 MiB of it leaves headroom.
+const PAGE_BYTES: usize = 3 * 1024 * 1024;
 
 /// One page of held comments.
 #[derive(Debug)]
@@ -51,9 +56,9 @@ impl ReviewQueue {
             Some(PageToken::decode(page_token)?.position_for(site_id)?)
         };
         let site = (!site_id.is_empty()).then_some(site_id);
-        let (held, more) = self.store.list_held(site, after, limit)?;
-        let next_page_token = match (more, held.last().and_then(|r| r.held_seq)) {
-            (true, Some(last)) => PageToken {
+        let (held, more) = self.store.list_held(site, after, limit, PAGE_BYTES)?;
+        let next_page_token = match (more, held.last()) {
+            (true, Some(&(last, _))) => PageToken {
                 site_id: site_id.to_string(),
                 after: last,
             }
@@ -61,7 +66,7 @@ impl ReviewQueue {
             _ => String::new(),
         };
         Ok(Page {
-            held,
+            held: held.into_iter().map(|(_, record)| record).collect(),
             next_page_token,
         })
     }

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::moderator::Moderator;
 use crate::review::ReviewQueue;
 use crate::store::Store;
+use crate::verdict::Timestamp;
 
 /// Room for everything in a request besides the comment text.
 const REQUEST_OVERHEAD_BYTES: usize = 64 * 1024;
@@ -51,6 +52,12 @@ pub async fn run(
     }
     tracing::info!(%local, model = classifier.version(), data_dir = %config.data_dir.display(), "serving");
 
+    let (stop_sweeping, sweeping_stopped) = tokio::sync::oneshot::channel();
+    let sweeper = tokio::spawn(sweep_history(
+        store.clone(),
+        config.longest_windows(),
+        sweeping_stopped,
+    ));
     let moderator = Arc::new(Moderator::new(store.clone(), classifier, config.clone()));
     let queue = Arc::new(ReviewQueue::new(store.clone()));
     let tokens = config.tokens.clone();
@@ -75,7 +82,7 @@ pub async fn run(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    Server::builder()
+    let served = Server::builder()
         .timeout(Duration::from_secs(30))
         .layer(tower::util::MapResponseLayer::new(
             oversize_is_resource_exhausted::<tonic::body::Body>,
@@ -93,11 +100,52 @@ pub async fn run(
         ))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
-        .context("serving gRPC")?;
+        .context("serving gRPC");
 
+    // Wait out a sweep in progress, so nothing holds the store once this returns.
+    let _ = stop_sweeping.send(());
+    if let Err(e) = sweeper.await {
+        tracing::warn!(error = %e, "the history sweeper failed");
+    }
+    served?;
     store.flush().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often the duplicate and flood history is swept of entries past every window.
+const SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// Sweeps the rules' history now (catching up after downtime) and every [`SWEEP_EVERY`]
+/// until `stop` fires. A failed sweep is logged and retried next time: it only delays
+/// cleanup.
+async fn sweep_history(
+    store: Arc<Store>,
+    (duplicate_secs, flood_secs): (u64, u64),
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let mut ticks = tokio::time::interval(SWEEP_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = &mut stop => return,
+        }
+        let store = store.clone();
+        let swept = tokio::task::spawn_blocking(move || {
+            let now = Timestamp::now();
+            store.sweep(
+                now.minus_seconds(duplicate_secs),
+                now.minus_seconds(flood_secs),
+            )
+        })
+        .await;
+        match swept {
+            Ok(Ok(removed)) => tracing::debug!(removed, "swept duplicate and flood history"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "sweeping duplicate and flood history failed"),
+            Err(e) => tracing::warn!(error = %e, "the history sweep did not finish"),
+        }
+    }
 }
 
 /// tonic refuses an over-size request with OUT_OF_RANGE; gRPC's own convention (and our

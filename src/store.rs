@@ -8,7 +8,7 @@
 //! - `held`: `seq` (u64 big-endian) → `site \0 comment`, the review queue over all sites;
 //! - `held_by_site`: `site \0 seq` → `comment`, the same queue per site;
 //! - `labels`: `site \0 comment` → [`LabeledComment`], the training labels;
-//! - `trusted`: `site \0 author` → approvals count (big-endian u64);
+//! - `trusted`: `site \0 author` → empty; present while the author is trusted;
 //! - `fingerprints`: `site \0 hash` → [`Fingerprint`], the duplicate rule's memory;
 //! - `activity`: `site \0 kind subject \0 time comment` → empty, the flood rule's window.
 //!
@@ -103,14 +103,19 @@ impl Store {
             .transpose()
     }
 
-    /// Stores a (new or replacing) decision and puts it in, or takes it out of, the review
-    /// queue to match, all in one transaction.
+    /// Stores a new or replacing decision and puts it in, or takes it out of, the review
+    /// queue to match, all in one transaction. When a decision for the same content is
+    /// already stored (a concurrent retry got there first), that one is kept and returned,
+    /// so every caller of an idempotent check sees the same decision.
     pub fn put_decision(&self, comment: Comment, decision: Decision) -> Result<Record, Error> {
         let key = pair_key(&comment.site_id, &comment.comment_id);
         let trees = (&self.decisions, &self.held, &self.held_by_site);
         let record = trees.transaction(|(decisions, held, by_site)| {
             if let Some(old) = decisions.get(&key)? {
                 let old: Record = decode(&old).map_err(ConflictableTransactionError::Abort)?;
+                if old.comment.content == comment.content {
+                    return Ok(old);
+                }
                 unqueue(held, by_site, &old)?;
             }
             let held_seq = if decision.awaits_review() {
@@ -137,7 +142,8 @@ impl Store {
 
     /// Resolves a held comment: stores the resolution, removes it from the queue, records the
     /// training label and adjusts its author's trust — atomically, so a resolution is never
-    /// half-applied.
+    /// half-applied. Resolving again with the same verdict returns the record unchanged, so
+    /// a client may retry; a different verdict is refused.
     pub fn resolve(
         &self,
         site_id: &str,
@@ -160,6 +166,11 @@ impl Store {
                 ))));
             };
             let mut record: Record = decode(&bytes).map_err(abort)?;
+            let resolved = record.decision.resolution.map(|r| r.verdict);
+            if resolved == Some(resolution.verdict) {
+                // A retry of a resolution that was applied: answer it again, change nothing.
+                return Ok(record);
+            }
             if !record.decision.awaits_review() {
                 let state = match record.decision.resolution {
                     Some(r) => format!("was already resolved ({})", r.verdict.as_str()),
@@ -206,6 +217,7 @@ impl Store {
             .transpose()
     }
 
+    #[cfg(test)]
     pub fn label(&self, site_id: &str, comment_id: &str) -> Result<Option<LabeledComment>, Error> {
         self.labels
             .get(pair_key(site_id, comment_id))?
@@ -213,24 +225,29 @@ impl Store {
             .transpose()
     }
 
-    /// One page of the review queue, oldest first, starting after queue position `after`.
-    /// Returns the records and whether more follow.
+    /// One page of the review queue, oldest first, starting after queue position `after`:
+    /// at most `limit` records, and no more than fit in `max_bytes` of stored size (but
+    /// always at least one). Returns each record with its queue position, and whether more
+    /// follow.
+    ///
+    /// The queue index and the records are read separately, so a comment resolved or
+    /// re-queued between the two reads is skipped here: its record no longer names the
+    /// position the index gave.
     pub fn list_held(
         &self,
         site_id: Option<&str>,
         after: Option<u64>,
         limit: usize,
-    ) -> Result<(Vec<Record>, bool), Error> {
+        max_bytes: usize,
+    ) -> Result<(Vec<(u64, Record)>, bool), Error> {
         let start = after.map_or(0, |s| s.saturating_add(1));
-        let keys: Box<dyn Iterator<Item = sled::Result<Vec<u8>>>> = match site_id {
-            None => Box::new(
-                self.held
-                    .range(start.to_be_bytes()..)
-                    .map(|kv| kv.map(|(_, v)| v.to_vec())),
-            ),
+        let entries: Box<dyn Iterator<Item = Result<(u64, Vec<u8>), Error>>> = match site_id {
+            None => Box::new(self.held.range(start.to_be_bytes()..).map(|kv| {
+                let (seq, key) = kv?;
+                Ok((be_u64(&seq)?, key.to_vec()))
+            })),
             Some(site) => {
                 let prefix = site_prefix(site);
-                let owned_site = site.to_string();
                 Box::new(
                     self.held_by_site
                         .range(site_seq_key(site, start)..)
@@ -238,28 +255,35 @@ impl Store {
                             kv.as_ref().map_or(true, |(k, _)| k.starts_with(&prefix))
                         })
                         .map(move |kv| {
-                            kv.map(|(_, comment)| {
-                                pair_key(&owned_site, &String::from_utf8_lossy(&comment))
-                            })
+                            let (key, comment) = kv?;
+                            let seq = be_u64(&key[site.len() + 1..])?;
+                            Ok((seq, pair_key(site, &String::from_utf8_lossy(&comment))))
                         }),
                 )
             }
         };
-        let mut records = Vec::with_capacity(limit.min(64));
-        for key in keys {
-            let key = key?;
-            if records.len() == limit {
-                return Ok((records, true));
-            }
-            let bytes = self.decisions.get(&key)?.ok_or_else(|| {
-                Error::Corrupt(format!(
+        let mut page = Vec::with_capacity(limit.min(64));
+        let mut bytes_used = 0;
+        for entry in entries {
+            let (seq, key) = entry?;
+            let Some(bytes) = self.decisions.get(&key)? else {
+                return Err(Error::Corrupt(format!(
                     "queue entry {:?} has no decision",
                     String::from_utf8_lossy(&key)
-                ))
-            })?;
-            records.push(decode(&bytes)?);
+                )));
+            };
+            let full =
+                page.len() == limit || (!page.is_empty() && bytes_used + bytes.len() > max_bytes);
+            if full {
+                return Ok((page, true));
+            }
+            let record: Record = decode(&bytes)?;
+            if record.held_seq == Some(seq) {
+                bytes_used += bytes.len();
+                page.push((seq, record));
+            }
         }
-        Ok((records, false))
+        Ok((page, false))
     }
 
     /// Gathers the history the duplicate, flood and trust rules need, and records this
@@ -357,6 +381,39 @@ impl Store {
         }
         Ok(distinct.len() as u32)
     }
+
+    /// Forgets duplicate-rule fingerprints last seen before `fingerprints_before` and
+    /// flood-rule activity before `activity_before`. The callers pass cutoffs beyond every
+    /// policy's window, so what goes could never fire a rule again; without this, every
+    /// text and every one-off IP would stay in the database forever. Returns how many
+    /// entries were removed.
+    pub fn sweep(
+        &self,
+        fingerprints_before: Timestamp,
+        activity_before: Timestamp,
+    ) -> Result<usize, Error> {
+        let mut removed = 0;
+        for entry in self.fingerprints.iter() {
+            let (key, bytes) = entry?;
+            let fingerprint: Fingerprint = decode(&bytes)?;
+            // Compare-and-swap: a comment that refreshed this text meanwhile keeps it.
+            if fingerprint.seen_at < fingerprints_before
+                && self
+                    .fingerprints
+                    .compare_and_swap(&key, Some(bytes), None::<&[u8]>)?
+                    .is_ok()
+            {
+                removed += 1;
+            }
+        }
+        for key in self.activity.iter().keys() {
+            let key = key?;
+            if activity_time(&key)? < activity_before && self.activity.remove(&key)?.is_some() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
 }
 
 /// A human's ham label makes the author trusted; a spam label withdraws that trust, so one
@@ -371,8 +428,7 @@ fn adjust_trust(
     let key = pair_key(&labeled.comment.site_id, &author);
     match labeled.label {
         Label::Ham => {
-            let count = trusted.get(&key)?.map_or(0, |b| be_u64(&b)) + 1;
-            trusted.insert(key, &count.to_be_bytes())?;
+            trusted.insert(key, &[])?;
         }
         Label::Spam => {
             trusted.remove(key)?;
@@ -413,8 +469,24 @@ fn site_seq_key(site_id: &str, seq: u64) -> Vec<u8> {
     key
 }
 
-fn be_u64(bytes: &[u8]) -> u64 {
-    bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
+/// A queue position from its big-endian key bytes.
+fn be_u64(bytes: &[u8]) -> Result<u64, Error> {
+    bytes
+        .try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| Error::Corrupt(format!("queue position of {} bytes", bytes.len())))
+}
+
+/// The time recorded in an `activity` key (`site \0 kind subject \0 time comment`). Ids and
+/// subjects never contain `\0`, so the second `\0` ends the subject.
+fn activity_time(key: &[u8]) -> Result<Timestamp, Error> {
+    let corrupt = || Error::Corrupt(format!("activity key {:?}", String::from_utf8_lossy(key)));
+    let mut zeros = key.iter().enumerate().filter(|&(_, &b)| b == 0);
+    let (Some(_), Some((end, _))) = (zeros.next(), zeros.next()) else {
+        return Err(corrupt());
+    };
+    let time = key.get(end + 1..end + 9).ok_or_else(corrupt)?;
+    Ok(Timestamp(be_u64(time)? as i64))
 }
 
 /// What counts as "the same text" for the duplicate rule: case and spacing do not.
@@ -483,8 +555,11 @@ mod tests {
     }
 
     fn held_ids(store: &Store, site: Option<&str>) -> Vec<String> {
-        let (records, _) = store.list_held(site, None, 100).unwrap();
-        records.into_iter().map(|r| r.comment.comment_id).collect()
+        let (records, _) = store.list_held(site, None, 100, usize::MAX).unwrap();
+        records
+            .into_iter()
+            .map(|(_, r)| r.comment.comment_id)
+            .collect()
     }
 
     #[test]
@@ -500,9 +575,10 @@ mod tests {
             .unwrap();
         assert_eq!(held_ids(&store, None), ["a", "b"]);
         assert_eq!(held_ids(&store, Some("s2")), ["b"]);
-        // Re-scoring to approve takes it out of both indexes.
+        // An edit scored to approve takes it out of both indexes.
+        let edited = comment("s1", "a", "x, edited");
         store
-            .put_decision(a.clone(), decision(&a, Verdict::Approve))
+            .put_decision(edited.clone(), decision(&edited, Verdict::Approve))
             .unwrap();
         assert_eq!(held_ids(&store, None), ["b"]);
         assert!(held_ids(&store, Some("s1")).is_empty());
@@ -510,7 +586,7 @@ mod tests {
     }
 
     #[test]
-    fn resolve_labels_trusts_and_refuses_twice() {
+    fn resolve_labels_trusts_and_is_safe_to_retry() {
         let (_dir, store) = open();
         let a = comment("s", "a", "x");
         store
@@ -529,8 +605,14 @@ mod tests {
             .observe(&comment("s", "z", "hello"), &policy, Timestamp(9))
             .unwrap();
         assert!(signals.trusted_author);
+        // A retry with the same verdict is answered again; the other verdict is refused.
+        assert_eq!(store.resolve("s", "a", resolution).unwrap(), record);
+        let reject = Resolution {
+            verdict: Verdict::Reject,
+            resolved_at: Timestamp(6),
+        };
         assert!(matches!(
-            store.resolve("s", "a", resolution),
+            store.resolve("s", "a", reject),
             Err(Error::FailedPrecondition(_))
         ));
         assert!(matches!(
@@ -548,14 +630,96 @@ mod tests {
                 .put_decision(c.clone(), decision(&c, Verdict::Hold))
                 .unwrap();
         }
-        let (page, more) = store.list_held(Some("s"), None, 2).unwrap();
+        let (page, more) = store.list_held(Some("s"), None, 2, usize::MAX).unwrap();
         assert!(more);
-        let last = page[1].held_seq;
-        let (page2, _) = store.list_held(Some("s"), last, 2).unwrap();
-        assert_eq!(page2[0].comment.comment_id, "c2");
-        let (page3, more3) = store.list_held(None, page2[1].held_seq, 2).unwrap();
+        let last = page[1].0;
+        let (page2, _) = store
+            .list_held(Some("s"), Some(last), 2, usize::MAX)
+            .unwrap();
+        assert_eq!(page2[0].1.comment.comment_id, "c2");
+        let (page3, more3) = store
+            .list_held(None, Some(page2[1].0), 2, usize::MAX)
+            .unwrap();
         assert_eq!(page3.len(), 1);
         assert!(!more3);
+        // A byte budget smaller than one record still yields one per page.
+        let (tiny, more) = store.list_held(None, None, 5, 1).unwrap();
+        assert_eq!((tiny.len(), more), (1, true));
+    }
+
+    #[test]
+    fn a_page_skips_what_left_the_queue_and_keeps_its_position() {
+        let (_dir, store) = open();
+        let a = comment("s", "a", "x");
+        let b = comment("s", "b", "y");
+        for c in [&a, &b] {
+            store
+                .put_decision(c.clone(), decision(c, Verdict::Hold))
+                .unwrap();
+        }
+        let (page, _) = store.list_held(None, None, 1, usize::MAX).unwrap();
+        let (position, _) = page[0];
+        // "a" is edited and held again: it moves to the back of the queue, and paging on
+        // from the old position still reaches "b" before it.
+        let edited = comment("s", "a", "x, edited");
+        store
+            .put_decision(edited.clone(), decision(&edited, Verdict::Hold))
+            .unwrap();
+        let (rest, _) = store
+            .list_held(None, Some(position), 10, usize::MAX)
+            .unwrap();
+        let ids: Vec<_> = rest
+            .iter()
+            .map(|(_, r)| r.comment.comment_id.as_str())
+            .collect();
+        assert_eq!(ids, ["b", "a"]);
+        assert!(rest.iter().all(|(seq, r)| r.held_seq == Some(*seq)));
+    }
+
+    #[test]
+    fn same_content_keeps_the_first_decision() {
+        let (_dir, store) = open();
+        let a = comment("s", "a", "x");
+        let first = store
+            .put_decision(a.clone(), decision(&a, Verdict::Hold))
+            .unwrap();
+        let mut racing = decision(&a, Verdict::Approve);
+        racing.decided_at = Timestamp(2);
+        assert_eq!(store.put_decision(a.clone(), racing).unwrap(), first);
+        assert_eq!(store.get("s", "a").unwrap().unwrap(), first);
+        assert_eq!(held_ids(&store, None), ["a"]);
+    }
+
+    #[test]
+    fn sweep_forgets_only_what_every_window_has_passed() {
+        let (_dir, store) = open();
+        let policy = Policy::from_table(&toml::Table::new()).unwrap();
+        let old = Timestamp::from_unix_seconds(1_000);
+        let new = Timestamp::from_unix_seconds(100_000);
+        let text = "a comment long enough to be fingerprinted";
+        store
+            .observe(&comment("s", "a", text), &policy, old)
+            .unwrap();
+        // Someone else: sweeping, not their own later comments, must clear the first author.
+        let other = Comment {
+            author_email: "bo@example.org".into(),
+            author_ip: "192.0.2.2".into(),
+            ..comment("s", "b", &format!("{text}, again"))
+        };
+        store.observe(&other, &policy, new).unwrap();
+        // Fingerprint and IP and author activity for each comment.
+        assert_eq!(store.fingerprints.len() + store.activity.len(), 6);
+        let cutoff = Timestamp::from_unix_seconds(50_000);
+        assert_eq!(store.sweep(cutoff, cutoff).unwrap(), 3);
+        assert_eq!(store.fingerprints.len() + store.activity.len(), 3);
+        store
+            .observe(&comment("s", "c", text), &policy, new)
+            .unwrap();
+        assert_eq!(
+            store.sweep(cutoff, cutoff).unwrap(),
+            0,
+            "recent entries stay"
+        );
     }
 
     #[test]

@@ -81,6 +81,7 @@ impl Timestamp {
         Timestamp(micros)
     }
 
+    #[cfg(test)]
     pub fn from_unix_seconds(secs: i64) -> Self {
         Timestamp(secs.saturating_mul(1_000_000))
     }

@@ -269,18 +269,69 @@ async fn the_review_queue_pages_resolves_and_forgets() {
         .unwrap();
     assert_eq!(stored.resolution, resolved.resolution);
 
-    // Resolving twice, or resolving what was never held, is a state error.
-    for id in ["h2", "ok"] {
+    // A retried resolution answers the same decision again and changes nothing.
+    let retried = review
+        .resolve_held(ResolveHeldRequest {
+            site_id: "blog".into(),
+            comment_id: "h2".into(),
+            verdict: Verdict::Approve as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .decision
+        .unwrap();
+    assert_eq!(retried, stored);
+
+    // Resolving the other way afterwards, or resolving what was never held, is a state error.
+    for (id, verdict) in [("h2", Verdict::Reject), ("ok", Verdict::Approve)] {
         let err = review
             .resolve_held(ResolveHeldRequest {
                 site_id: "blog".into(),
                 comment_id: id.into(),
-                verdict: Verdict::Approve as i32,
+                verdict: verdict as i32,
             })
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::FailedPrecondition, "{id}: {err:?}");
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn pages_of_long_comments_stay_within_what_stock_clients_accept() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), "").await;
+    let mut client = server.moderation().await;
+    let mut review = server.review().await;
+    // 70 comments of 60 KB, each held as too long: 4.2 MB, over the 4 MiB a stock client
+    // accepts in one response.
+    for i in 0..70 {
+        let text = format!("{i} {}", "a fairly long sentence. ".repeat(2_500));
+        let held = check(&mut client, comment("blog", &format!("long{i}"), &text)).await;
+        assert_eq!(held.verdict(), Verdict::Hold, "{:?}", codes(&held));
+    }
+    let mut seen = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = review
+            .list_held(ListHeldRequest {
+                site_id: "blog".into(),
+                page_size: 500,
+                page_token,
+            })
+            .await
+            .expect("every page fits the client's default limit")
+            .into_inner();
+        assert!(!page.held.is_empty());
+        seen.extend(page.held.into_iter().map(|h| h.comment.unwrap().comment_id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    let expected: Vec<_> = (0..70).map(|i| format!("long{i}")).collect();
+    assert_eq!(seen, expected, "every held comment, once, in order");
     server.stop().await;
 }
 
