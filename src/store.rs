@@ -38,6 +38,9 @@ pub struct Record {
     pub held_seq: Option<u64>,
 }
 
+/// A review-queue position and the `decisions` key it points at.
+type QueueEntry = (u64, Vec<u8>);
+
 /// Where a training label came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LabelOrigin {
@@ -241,7 +244,7 @@ impl Store {
         max_bytes: usize,
     ) -> Result<(Vec<(u64, Record)>, bool), Error> {
         let start = after.map_or(0, |s| s.saturating_add(1));
-        let entries: Box<dyn Iterator<Item = Result<(u64, Vec<u8>), Error>>> = match site_id {
+        let entries: Box<dyn Iterator<Item = Result<QueueEntry, Error>>> = match site_id {
             None => Box::new(self.held.range(start.to_be_bytes()..).map(|kv| {
                 let (seq, key) = kv?;
                 Ok((be_u64(&seq)?, key.to_vec()))
