@@ -19,10 +19,11 @@ pub enum Error {
     /// (e.g. resolving a comment that is not held).
     #[error("{0}")]
     FailedPrecondition(String),
-    /// Storage failed. The cause is logged, never sent to callers.
+    /// Storage I/O failed: worth a retry. The cause is logged, never sent to callers.
     #[error("storage failure: {0}")]
-    Storage(#[from] sled::Error),
-    /// A stored record could not be decoded: a bug or corruption, never the caller's fault.
+    Storage(sled::Error),
+    /// The database or a stored record is corrupt, or sled hit a bug: never the caller's
+    /// fault, and not worth a retry.
     #[error("corrupt record: {0}")]
     Corrupt(String),
 }
@@ -36,11 +37,37 @@ impl Error {
     }
 }
 
+/// Only an I/O failure may pass with a retry; sled's other errors (corruption, a bug in sled,
+/// an unsupported database) will not, and a client told "unavailable" would retry forever.
+impl From<sled::Error> for Error {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Io(_) => Error::Storage(e),
+            other => Error::Corrupt(other.to_string()),
+        }
+    }
+}
+
 impl From<sled::transaction::TransactionError<Error>> for Error {
     fn from(e: sled::transaction::TransactionError<Error>) -> Self {
         match e {
             sled::transaction::TransactionError::Abort(e) => e,
-            sled::transaction::TransactionError::Storage(e) => Error::Storage(e),
+            sled::transaction::TransactionError::Storage(e) => Error::from(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_io_failures_are_retryable() {
+        let io = sled::Error::Io(std::io::Error::other("disk full"));
+        assert!(matches!(Error::from(io), Error::Storage(_)));
+        let corrupt = sled::Error::Corruption { at: None, bt: () };
+        assert!(matches!(Error::from(corrupt), Error::Corrupt(_)));
+        let bug = sled::Error::ReportableBug("oops".into());
+        assert!(matches!(Error::from(bug), Error::Corrupt(_)));
     }
 }

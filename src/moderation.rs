@@ -3,8 +3,10 @@
 //!
 //! Precedence, strongest first:
 //! 1. a rule that rejects (blocked term, IP, e-mail domain, duplicate) rejects;
-//! 2. a trusted author (a human approved them before) is approved, unless a rule holds the
-//!    comment or the classifier is very sure of spam (`trusted_reject_threshold`);
+//! 2. for a trusted author (an operator approved, or the backend reported as ham, an earlier
+//!    comment of theirs) the classifier counts only when it is very sure of spam
+//!    (`trusted_reject_threshold`); below that the comment is approved, or held when a rule
+//!    holds it: trust sets the classifier aside, never a rule;
 //! 3. otherwise the stronger of the rules' hold and the classifier's thresholds wins.
 
 use crate::classifier::Score;
@@ -32,7 +34,7 @@ pub fn decide(policy: &Policy, comment: &Comment, signals: &Signals, score: &Sco
     } else if trusted && p < policy.trusted_reject_threshold {
         reasons.push(Reason {
             code: "rule.trusted_author".into(),
-            message: "the author has an earlier comment that a moderator approved".into(),
+            message: "an earlier comment of this author was approved or reported as ham".into(),
             effect: Some(Verdict::Approve),
         });
         rule_verdict.unwrap_or(Verdict::Approve)
@@ -148,6 +150,14 @@ mod tests {
                 "I want a refund",
                 &trusted,
                 0.01,
+                Verdict::Hold,
+                "rule.moderation_term",
+            ),
+            // Trust sets aside a classifier that is not very sure, never a holding rule.
+            (
+                "I want a refund",
+                &trusted,
+                0.995,
                 Verdict::Hold,
                 "rule.moderation_term",
             ),

@@ -98,7 +98,8 @@ pub struct Signals {
     pub comments_from_ip: u32,
     /// Comments (this one included) from the same author within the flood window.
     pub comments_from_author: u32,
-    /// The author has a comment that a human approved before.
+    /// An earlier comment of the author's was approved by an operator or reported as ham,
+    /// and none was labelled spam since.
     pub trusted_author: bool,
 }
 
@@ -151,6 +152,7 @@ impl Policy {
         })
     }
 
+    #[cfg(test)]
     pub fn blocked_terms(&self) -> &[String] {
         &self.blocked_terms.terms
     }
@@ -293,7 +295,7 @@ fn parse_net(text: &str) -> anyhow::Result<IpNet> {
 }
 
 /// Counts links the way a reader sees them: every `http://`, `https://` and bare `www.`.
-pub fn count_links(content: &str) -> usize {
+fn count_links(content: &str) -> usize {
     let lower = content.to_lowercase();
     let schemes = lower.matches("http://").count() + lower.matches("https://").count();
     let bare_www = lower

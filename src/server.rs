@@ -73,14 +73,9 @@ pub async fn run(
         .set_serving::<ModerationServiceServer<ModerationApi>>()
         .await;
     health.set_serving::<ReviewServiceServer<ReviewApi>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
+    // Both reflection versions: grpcurl and buf speak v1, older tools only v1alpha.
+    let reflection = reflection_of_everything().build_v1()?;
+    let reflection_alpha = reflection_of_everything().build_v1alpha()?;
 
     let served = Server::builder()
         .timeout(Duration::from_secs(30))
@@ -111,6 +106,13 @@ pub async fn run(
     store.flush().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Server reflection over our API and the health service.
+fn reflection_of_everything() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
 }
 
 /// How often the duplicate and flood history is swept of entries past every window.

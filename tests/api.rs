@@ -354,7 +354,7 @@ async fn an_approved_author_is_trusted_next_time() {
         .unwrap();
 
     // The classifier doubts this one (warm praise reads like YouTube spam to it): held for a
-    // stranger, approved for the regular because a human vouched for them.
+    // stranger, approved for the regular because an operator vouched for them.
     let praise = |id: &str, email: &str, text: &str| Comment {
         author_email: email.into(),
         ..comment("blog", id, text)

@@ -31,6 +31,27 @@ pub mod pb {
         tonic::include_file_descriptor_set!("commentguard_descriptor");
 }
 
+/// Longest id, in characters, that a log line shows.
+const MAX_LOGGED_ID_CHARS: usize = 128;
+
+/// An id as it may appear in a log. Spans open before validation, so the id is whatever the
+/// caller sent: control characters are escaped (a newline must not forge a log line) and the
+/// length is capped (a megabyte id must not become a megabyte log line).
+fn loggable(id: &str) -> String {
+    let mut shown = String::with_capacity(id.len().min(MAX_LOGGED_ID_CHARS));
+    for c in id.chars().take(MAX_LOGGED_ID_CHARS) {
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    if id.chars().nth(MAX_LOGGED_ID_CHARS).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
 /// Runs one RPC inside `span` (which declares `verdict` and `latency_us` fields), records the
 /// outcome on it, and maps a domain error to its status.
 async fn traced<T>(
@@ -56,4 +77,21 @@ async fn traced<T>(
         Err(error) => status::log(error),
     }
     result.map_err(Status::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_cannot_forge_or_flood_log_lines() {
+        assert_eq!(loggable("blog-1"), "blog-1");
+        assert_eq!(
+            loggable("blog\n2099-01-01 INFO forged\r\u{1b}[2J"),
+            "blog\\n2099-01-01 INFO forged\\r\\u{1b}[2J"
+        );
+        let long = loggable(&"é".repeat(1000));
+        assert_eq!(long.chars().count(), MAX_LOGGED_ID_CHARS + 1);
+        assert!(long.ends_with('…'));
+    }
 }

@@ -11,7 +11,7 @@ use super::pb::{
     CheckCommentRequest, CheckCommentResponse, GetDecisionRequest, GetDecisionResponse,
     SubmitFeedbackRequest, SubmitFeedbackResponse,
 };
-use super::traced;
+use super::{loggable, traced};
 use crate::moderator::Moderator;
 
 pub struct ModerationApi {
@@ -35,7 +35,7 @@ impl ModerationService for ModerationApi {
             .as_ref()
             .map(|c| (c.site_id.clone(), c.comment_id.clone()))
             .unwrap_or_default();
-        let span = tracing::info_span!("CheckComment", %site_id, %comment_id, verdict = Empty, latency_us = Empty);
+        let span = tracing::info_span!("CheckComment", site_id = %loggable(&site_id), comment_id = %loggable(&comment_id), verdict = Empty, latency_us = Empty);
         let work = async {
             let comment = comment_from_pb(required(comment, "comment")?)?;
             self.moderator.check(comment).await
@@ -54,7 +54,7 @@ impl ModerationService for ModerationApi {
             site_id,
             comment_id,
         } = request.into_inner();
-        let span = tracing::info_span!("GetDecision", %site_id, %comment_id, verdict = Empty, latency_us = Empty);
+        let span = tracing::info_span!("GetDecision", site_id = %loggable(&site_id), comment_id = %loggable(&comment_id), verdict = Empty, latency_us = Empty);
         let work = async { self.moderator.decision(&site_id, &comment_id) };
         let decision = traced(span, work, |d| Some(d.verdict)).await?;
         Ok(Response::new(GetDecisionResponse {
@@ -72,7 +72,7 @@ impl ModerationService for ModerationApi {
             label,
             comment,
         } = request.into_inner();
-        let span = tracing::info_span!("SubmitFeedback", %site_id, %comment_id, label, verdict = Empty, latency_us = Empty);
+        let span = tracing::info_span!("SubmitFeedback", site_id = %loggable(&site_id), comment_id = %loggable(&comment_id), label, verdict = Empty, latency_us = Empty);
         let work = async {
             let label = label_from_pb(label, "label")?;
             let comment = comment.map(comment_from_pb).transpose()?;

@@ -10,7 +10,7 @@ use super::pb::review_service_server::ReviewService;
 use super::pb::{
     HeldComment, ListHeldRequest, ListHeldResponse, ResolveHeldRequest, ResolveHeldResponse,
 };
-use super::traced;
+use super::{loggable, traced};
 use crate::review::ReviewQueue;
 
 pub struct ReviewApi {
@@ -34,7 +34,7 @@ impl ReviewService for ReviewApi {
             page_size,
             page_token,
         } = request.into_inner();
-        let span = tracing::info_span!("ListHeld", %site_id, page_size, verdict = Empty, latency_us = Empty);
+        let span = tracing::info_span!("ListHeld", site_id = %loggable(&site_id), page_size, verdict = Empty, latency_us = Empty);
         let work = async { self.queue.list(&site_id, page_size, &page_token) };
         let page = traced(span, work, |_| None).await?;
         Ok(Response::new(ListHeldResponse {
@@ -59,7 +59,7 @@ impl ReviewService for ReviewApi {
             comment_id,
             verdict,
         } = request.into_inner();
-        let span = tracing::info_span!("ResolveHeld", %site_id, %comment_id, verdict = Empty, latency_us = Empty);
+        let span = tracing::info_span!("ResolveHeld", site_id = %loggable(&site_id), comment_id = %loggable(&comment_id), verdict = Empty, latency_us = Empty);
         let work = async {
             let verdict = verdict_from_pb(verdict, "verdict")?;
             self.queue.resolve(&site_id, &comment_id, verdict).await

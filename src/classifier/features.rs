@@ -154,7 +154,7 @@ pub fn extract(comment: &Comment) -> Vec<Feature> {
 /// Comment content as plain text: tags dropped (keeping `href` targets, which is where the
 /// spam usually is), then entities decoded. Tags go first because in delivered HTML only a
 /// literal `<` opens a tag; `&lt;b&gt;` is text that merely looks like one.
-pub fn plain_text(html: &str) -> String {
+fn plain_text(html: &str) -> String {
     decode_entities(&strip_tags(html))
 }
 
@@ -171,18 +171,21 @@ fn strip_tags(html: &str) -> String {
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        if !opens_tag {
+            // Checked before looking for `>`: searching ahead from every stray `<` would
+            // make text like `<<<<…>` quadratic.
+            out.push('<');
+            rest = after;
+            continue;
+        }
         match after.find('>') {
-            Some(close) if opens_tag => {
+            Some(close) => {
                 out.push(' ');
                 if let Some(href) = href_value(&after[..close]) {
                     out.push_str(href);
                     out.push(' ');
                 }
                 rest = &after[close + 1..];
-            }
-            Some(_) => {
-                out.push('<');
-                rest = after;
             }
             None => {
                 out.push_str(&rest[open..]);
@@ -259,7 +262,7 @@ fn entity_char(name: &str) -> Option<char> {
 }
 
 /// Case-folded runs of alphanumeric characters (Unicode-aware: `Привет`, `ça`, `日本語`).
-pub fn tokens(text: &str) -> Vec<String> {
+fn tokens(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     for c in text.chars() {
