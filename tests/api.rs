@@ -7,7 +7,7 @@ use commentguard::api::pb::{
     CheckCommentRequest, Comment, GetDecisionRequest, Label, ListHeldRequest, ResolveHeldRequest,
     SubmitFeedbackRequest, Verdict,
 };
-use common::{TestServer, check, codes, comment};
+use common::{TestServer, check, codes, comment, resolve};
 use tonic::Code;
 
 const POLICY: &str = r#"
@@ -214,16 +214,8 @@ async fn the_review_queue_pages_resolves_and_forgets() {
     assert!(err.message().contains("page_token"), "{}", err.message());
 
     // Resolve two; they leave the queue and carry the resolution.
-    let resolved = review
-        .resolve_held(ResolveHeldRequest {
-            site_id: "blog".into(),
-            comment_id: "h2".into(),
-            verdict: Verdict::Approve as i32,
-        })
+    let resolved = resolve(&mut review, "blog", "h2", Verdict::Approve)
         .await
-        .unwrap()
-        .into_inner()
-        .decision
         .unwrap();
     assert_eq!(
         resolved.verdict(),
@@ -234,12 +226,7 @@ async fn the_review_queue_pages_resolves_and_forgets() {
         resolved.resolution.as_ref().unwrap().verdict(),
         Verdict::Approve
     );
-    review
-        .resolve_held(ResolveHeldRequest {
-            site_id: "blog".into(),
-            comment_id: "h4".into(),
-            verdict: Verdict::Reject as i32,
-        })
+    resolve(&mut review, "blog", "h4", Verdict::Reject)
         .await
         .unwrap();
     let left = review
@@ -270,29 +257,14 @@ async fn the_review_queue_pages_resolves_and_forgets() {
     assert_eq!(stored.resolution, resolved.resolution);
 
     // A retried resolution answers the same decision again and changes nothing.
-    let retried = review
-        .resolve_held(ResolveHeldRequest {
-            site_id: "blog".into(),
-            comment_id: "h2".into(),
-            verdict: Verdict::Approve as i32,
-        })
+    let retried = resolve(&mut review, "blog", "h2", Verdict::Approve)
         .await
-        .unwrap()
-        .into_inner()
-        .decision
         .unwrap();
     assert_eq!(retried, stored);
 
     // Resolving the other way afterwards, or resolving what was never held, is a state error.
     for (id, verdict) in [("h2", Verdict::Reject), ("ok", Verdict::Approve)] {
-        let err = review
-            .resolve_held(ResolveHeldRequest {
-                site_id: "blog".into(),
-                comment_id: id.into(),
-                verdict: verdict as i32,
-            })
-            .await
-            .unwrap_err();
+        let err = resolve(&mut review, "blog", id, verdict).await.unwrap_err();
         assert_eq!(err.code(), Code::FailedPrecondition, "{id}: {err:?}");
     }
     server.stop().await;
@@ -344,12 +316,7 @@ async fn an_approved_author_is_trusted_next_time() {
     let mut first = comment("blog", "t1", "please review: is the second example right?");
     first.author_email = "regular@example.org".into();
     assert_eq!(check(&mut client, first).await.verdict(), Verdict::Hold);
-    review
-        .resolve_held(ResolveHeldRequest {
-            site_id: "blog".into(),
-            comment_id: "t1".into(),
-            verdict: Verdict::Approve as i32,
-        })
+    resolve(&mut review, "blog", "t1", Verdict::Approve)
         .await
         .unwrap();
 

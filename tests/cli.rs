@@ -31,20 +31,16 @@ fn serve_then_check_then_stop() {
         }
     };
 
-    let run_check = |id: &str, text: &str| {
-        let out = Command::new(BIN)
-            .args([
-                "check",
-                "--server",
-                &format!("http://{addr}"),
-                "--site",
-                "blog",
-                "--id",
-                id,
-                text,
-            ])
-            .output()
-            .unwrap();
+    // `commentguard check --server <addr> --site <site> [--id <id>] <text>`.
+    let check = |site: &str, id: Option<&str>, text: &str| {
+        let server = format!("http://{addr}");
+        let mut args = vec!["check", "--server", &server, "--site", site];
+        args.extend(id.iter().flat_map(|id| ["--id", id]));
+        args.push(text);
+        Command::new(BIN).args(args).output().unwrap()
+    };
+    let answered = |id: &str, text: &str| {
+        let out = check("blog", Some(id), text);
         assert!(
             out.status.success(),
             "{}",
@@ -52,27 +48,17 @@ fn serve_then_check_then_stop() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    let clean = run_check("c1", "Lovely photos, thanks for sharing the recipe too.");
+    let clean = answered("c1", "Lovely photos, thanks for sharing the recipe too.");
     assert!(clean.starts_with("APPROVE"), "{clean}");
     assert!(clean.contains("classifier.score"), "{clean}");
-    let spam = run_check(
+    let spam = answered(
         "c2",
         "subscribe to my channel!!! free iphone giveaway http://bit.ly/win-now",
     );
     assert!(spam.starts_with("REJECT"), "{spam}");
 
     // Invalid input is reported, with the field, and a failing exit status.
-    let out = Command::new(BIN)
-        .args([
-            "check",
-            "--server",
-            &format!("http://{addr}"),
-            "--site",
-            "",
-            "hello",
-        ])
-        .output()
-        .unwrap();
+    let out = check("", None, "hello");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("comment.site_id"));
 

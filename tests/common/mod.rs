@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use commentguard::api::pb::moderation_service_client::ModerationServiceClient;
 use commentguard::api::pb::review_service_client::ReviewServiceClient;
-use commentguard::api::pb::{CheckCommentRequest, Comment, Decision};
+use commentguard::api::pb::{CheckCommentRequest, Comment, Decision, ResolveHeldRequest, Verdict};
 use commentguard::config::RawConfig;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -104,6 +104,22 @@ pub async fn check(client: &mut ModerationServiceClient<Channel>, comment: Comme
         .into_inner()
         .decision
         .expect("a decision")
+}
+
+pub async fn resolve(
+    review: &mut ReviewServiceClient<Channel>,
+    site: &str,
+    id: &str,
+    verdict: Verdict,
+) -> Result<Decision, tonic::Status> {
+    let response = review
+        .resolve_held(ResolveHeldRequest {
+            site_id: site.into(),
+            comment_id: id.into(),
+            verdict: verdict as i32,
+        })
+        .await?;
+    Ok(response.into_inner().decision.expect("a decision"))
 }
 
 pub fn codes(decision: &Decision) -> Vec<&str> {
