@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::verdict::Timestamp;
 
 /// The largest id a platform may send. Ids are stored inside sled keys, so they must stay small.
 pub const MAX_ID_BYTES: usize = 256;
@@ -29,8 +30,9 @@ pub struct Comment {
     pub author_ip: String,
     pub user_agent: String,
     pub permalink: String,
-    /// Seconds since the Unix epoch, as the platform reported it; `None` when not sent.
-    pub submitted_at: Option<i64>,
+    /// When the platform says the comment was written (to the microsecond); `None` when
+    /// not sent. Kept for the record and for retraining, not used in decisions.
+    pub submitted_at: Option<Timestamp>,
 }
 
 impl Comment {

@@ -426,7 +426,19 @@ async fn decisions_and_the_queue_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path(), POLICY).await;
     let mut client = server.moderation().await;
-    let held = check(&mut client, comment("blog", "r1", "please review this one")).await;
+    // Every field, so the round trip shows nothing the platform sent is lost.
+    let sent = Comment {
+        author_url: "https://ann.example.org/".into(),
+        author_ip: "2001:db8::7".into(),
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64)".into(),
+        permalink: "https://blog.example.org/post/1#comment-r1".into(),
+        submitted_at: Some(prost_types::Timestamp {
+            seconds: 1_795_000_000,
+            nanos: 123_456_000,
+        }),
+        ..comment("blog", "r1", "please review this one")
+    };
+    let held = check(&mut client, sent.clone()).await;
     let approved = check(&mut client, comment("blog", "r2", CLEAN)).await;
     drop(client);
     server.stop().await;
@@ -455,6 +467,7 @@ async fn decisions_and_the_queue_survive_a_restart() {
         .into_inner();
     assert_eq!(queue.held.len(), 1);
     assert_eq!(queue.held[0].decision.as_ref().unwrap().comment_id, "r1");
+    assert_eq!(queue.held[0].comment.as_ref(), Some(&sent));
     server.stop().await;
 }
 
@@ -495,6 +508,16 @@ async fn every_bad_request_gets_a_status_that_names_the_problem() {
             "comment.author_url",
             Comment {
                 author_url: "u".repeat(5000),
+                ..comment("blog", "x", "hi")
+            },
+        ),
+        (
+            "comment.submitted_at",
+            Comment {
+                submitted_at: Some(prost_types::Timestamp {
+                    seconds: 1,
+                    nanos: -5,
+                }),
                 ..comment("blog", "x", "hi")
             },
         ),

@@ -36,7 +36,7 @@ pub fn comment_from_pb(comment: pb::Comment) -> Result<Comment, Error> {
         author_ip,
         user_agent,
         permalink,
-        submitted_at: submitted_at.map(|t| t.seconds),
+        submitted_at: submitted_at.map(timestamp_from_pb).transpose()?,
     })
 }
 
@@ -52,9 +52,7 @@ impl From<Comment> for pb::Comment {
             author_ip: c.author_ip,
             user_agent: c.user_agent,
             permalink: c.permalink,
-            submitted_at: c
-                .submitted_at
-                .map(|seconds| PbTimestamp { seconds, nanos: 0 }),
+            submitted_at: c.submitted_at.map(timestamp_to_pb),
         }
     }
 }
@@ -85,6 +83,20 @@ fn verdict_to_pb(verdict: Verdict) -> pb::Verdict {
         Verdict::Hold => pb::Verdict::Hold,
         Verdict::Reject => pb::Verdict::Reject,
     }
+}
+
+/// A client's timestamp, to the microsecond. Out-of-range values (nanos outside
+/// `0..1e9`, or beyond what microseconds in an i64 hold, ±292,000 years) are refused.
+fn timestamp_from_pb(t: PbTimestamp) -> Result<Timestamp, Error> {
+    let invalid = || Error::invalid("comment.submitted_at", "is not a valid timestamp");
+    if !(0..1_000_000_000).contains(&t.nanos) {
+        return Err(invalid());
+    }
+    t.seconds
+        .checked_mul(1_000_000)
+        .and_then(|micros| micros.checked_add(i64::from(t.nanos / 1_000)))
+        .map(Timestamp)
+        .ok_or_else(invalid)
 }
 
 fn timestamp_to_pb(t: Timestamp) -> PbTimestamp {
@@ -145,5 +157,23 @@ mod tests {
     fn timestamps_keep_microseconds() {
         let t = timestamp_to_pb(Timestamp(1_700_000_000_123_456));
         assert_eq!((t.seconds, t.nanos), (1_700_000_000, 123_456_000));
+        assert_eq!(
+            timestamp_from_pb(t).unwrap(),
+            Timestamp(1_700_000_000_123_456)
+        );
+        let before_1970 = timestamp_to_pb(Timestamp(-1));
+        assert_eq!(timestamp_from_pb(before_1970).unwrap(), Timestamp(-1));
+    }
+
+    #[test]
+    fn impossible_timestamps_are_refused_with_the_field() {
+        for (seconds, nanos) in [(0, -1), (0, 1_000_000_000), (i64::MAX, 0), (i64::MIN, 0)] {
+            match timestamp_from_pb(PbTimestamp { seconds, nanos }) {
+                Err(Error::InvalidArgument { field, .. }) => {
+                    assert_eq!(field, "comment.submitted_at")
+                }
+                other => panic!("({seconds}, {nanos}) gave {other:?}"),
+            }
+        }
     }
 }
