@@ -124,23 +124,27 @@ impl Classifier {
     pub fn score(&self, comment: &Comment) -> Score {
         let features = features::extract(comment);
         let [_, spam] = self.log_posterior(&features);
-        let mut contributions: Vec<Contribution> = features
+        // Rank first, describe after: only the few shown get a readable name allocated.
+        let mut ranked: Vec<(f64, &Feature)> = features
             .iter()
             .filter_map(|f| {
                 let [ham, spam] = self.known(f)?;
-                Some(Contribution {
-                    feature: f.describe(),
-                    weight: f.count * (spam - ham),
-                })
+                Some((f.count * (spam - ham), f))
             })
             .collect();
-        contributions.sort_by(|a, b| {
-            b.weight
-                .abs()
-                .total_cmp(&a.weight.abs())
-                .then_with(|| a.feature.cmp(&b.feature))
+        ranked.sort_by(|(a, fa), (b, fb)| {
+            b.abs()
+                .total_cmp(&a.abs())
+                .then_with(|| (fa.kind, &fa.text).cmp(&(fb.kind, &fb.text)))
         });
-        contributions.truncate(TOP_CONTRIBUTIONS);
+        let contributions = ranked
+            .into_iter()
+            .take(TOP_CONTRIBUTIONS)
+            .map(|(weight, f)| Contribution {
+                feature: f.describe(),
+                weight,
+            })
+            .collect();
         Score {
             spam_probability: spam.exp(),
             contributions,

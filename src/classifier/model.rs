@@ -215,23 +215,21 @@ impl TrainedModel {
             path: path.to_path_buf(),
             reason,
         };
+        let incompatible = |reason: String| ModelError::Incompatible {
+            path: path.to_path_buf(),
+            reason,
+        };
         if self.feature_scheme != FEATURE_SCHEME {
-            return Err(ModelError::Incompatible {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "trained with feature scheme {}, this build extracts scheme {FEATURE_SCHEME}",
-                    self.feature_scheme
-                ),
-            });
+            return Err(incompatible(format!(
+                "trained with feature scheme {}, this build extracts scheme {FEATURE_SCHEME}",
+                self.feature_scheme
+            )));
         }
         if self.n_features != N_FEATURES {
-            return Err(ModelError::Incompatible {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "hashed into {} features, this build uses {N_FEATURES}",
-                    self.n_features
-                ),
-            });
+            return Err(incompatible(format!(
+                "hashed into {} features, this build uses {N_FEATURES}",
+                self.n_features
+            )));
         }
         if !(self.alpha.is_finite() && self.alpha > 0.0) {
             return Err(corrupt(format!(

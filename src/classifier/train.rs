@@ -140,7 +140,7 @@ pub struct TrainOptions {
     /// linfa-bayes 0.8.1 has a stray `dbg!` in `fit_with` that pretty-prints both class
     /// histograms, unabbreviated (ndarray prints every element under `{:#?}`), on every
     /// batch: megabytes of stderr per batch. The CLI sets this to send stderr to
-    /// `/dev/null` around each `fit_with` call; tests leave it off because the test harness
+    /// `/dev/null` while the batches are fitted; tests leave it off because the test harness
     /// already captures the output and parallel tests cannot share the redirection.
     pub silence_linfa_debug: bool,
 }
@@ -184,6 +184,11 @@ pub fn fit(
         .alpha(options.alpha)
         .check()
         .context("invalid naive Bayes parameters")?;
+    let quiet = options
+        .silence_linfa_debug
+        .then(gag::Gag::stderr)
+        .transpose()
+        .context("cannot redirect stderr around linfa-bayes' debug output")?;
     let mut model: Option<MultinomialNb<f64, usize>> = None;
     for batch in samples.chunks(options.batch_size) {
         let mut x = Array2::<f64>::zeros((batch.len(), columns.len()));
@@ -197,15 +202,10 @@ pub fn fit(
             .map(|s| if s.is_spam { SPAM } else { HAM })
             .collect();
         let dataset = Dataset::new(x, y);
-        let quiet = options
-            .silence_linfa_debug
-            .then(gag::Gag::stderr)
-            .transpose()
-            .context("cannot redirect stderr around linfa-bayes' debug output")?;
         let fitted = params.fit_with(model, &dataset);
-        drop(quiet);
         model = Some(fitted.context("linfa-bayes failed to fit a batch")?);
     }
+    drop(quiet);
     let model = model.expect("at least one batch was fitted");
     let [ham, spam] = learned_counts(&model, |column| columns[column])?;
     Ok(TrainedModel {
