@@ -23,12 +23,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::calibration::{Budget, Calibration, Thresholds};
 use super::features::{FEATURE_SCHEME, N_FEATURES};
 
 /// First bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"CGMODEL\0";
 /// The container layout version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Magic + version + payload length + CRC32.
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
@@ -83,6 +84,35 @@ pub struct ClassCounts {
 }
 
 impl ClassCounts {
+    /// A class with no documents yet.
+    pub fn empty() -> ClassCounts {
+        ClassCounts {
+            documents: 0,
+            indices: Vec::new(),
+            counts: Vec::new(),
+        }
+    }
+
+    /// The counts of several disjoint training sets together. Multinomial naive Bayes'
+    /// statistics are sums over documents, so this is exactly what fitting all of them at
+    /// once gives (linfa-bayes' own `fit_with` adds batches the same way).
+    pub fn sum<'a>(parts: impl IntoIterator<Item = &'a ClassCounts>) -> ClassCounts {
+        let mut documents = 0;
+        let mut merged: std::collections::BTreeMap<u32, f64> = Default::default();
+        for part in parts {
+            documents += part.documents;
+            for (&index, &count) in part.indices.iter().zip(&part.counts) {
+                *merged.entry(index).or_insert(0.0) += count;
+            }
+        }
+        let (indices, counts) = merged.into_iter().unzip();
+        ClassCounts {
+            documents,
+            indices,
+            counts,
+        }
+    }
+
     /// Total feature count of the class (the likelihood denominator before smoothing).
     pub fn total(&self) -> f64 {
         self.counts.iter().sum()
@@ -106,6 +136,14 @@ pub struct TrainedModel {
     pub alpha: f64,
     pub ham: ClassCounts,
     pub spam: ClassCounts,
+    /// Maps the naive-Bayes log-odds to a calibrated spam probability.
+    pub calibration: Calibration,
+    /// The thresholds the false-positive budget gave on held-out training data; the
+    /// service's defaults, unless the config overrides them.
+    pub thresholds: Thresholds,
+    /// The budget `thresholds` were chosen for; `None` when there was too little data to
+    /// hold any out, and `thresholds` are [`Thresholds::UNMEASURED`].
+    pub budget: Option<Budget>,
 }
 
 impl TrainedModel {
@@ -264,6 +302,22 @@ impl TrainedModel {
                 )));
             }
         }
+        let Calibration { slope, intercept } = self.calibration;
+        if !(slope.is_finite() && slope > 0.0 && intercept.is_finite()) {
+            return Err(corrupt(format!(
+                "calibration slope {slope} must be positive and intercept {intercept} finite"
+            )));
+        }
+        let Thresholds {
+            hold,
+            reject,
+            trusted_reject,
+        } = self.thresholds;
+        if !(0.0 <= hold && hold <= reject && reject <= trusted_reject && trusted_reject <= 1.0) {
+            return Err(corrupt(format!(
+                "thresholds hold {hold}, reject {reject}, trusted reject {trusted_reject} are not ordered within 0..=1"
+            )));
+        }
         Ok(())
     }
 }
@@ -290,7 +344,26 @@ mod tests {
                 indices: vec![5, 70_000],
                 counts: vec![3.0, 1.0],
             },
+            calibration: Calibration {
+                slope: 0.3,
+                intercept: -0.5,
+            },
+            thresholds: Thresholds {
+                hold: 0.4,
+                reject: 0.97,
+                trusted_reject: 0.995,
+            },
+            budget: Some(Budget::default()),
         }
+    }
+
+    #[test]
+    fn sums_counts_of_parts() {
+        let model = tiny_model();
+        let sum = ClassCounts::sum([&model.ham, &model.spam, &ClassCounts::empty()]);
+        assert_eq!(sum.documents, 5);
+        assert_eq!(sum.indices, [1, 5, 900, 70_000]);
+        assert_eq!(sum.counts, [2.0, 4.0, 4.0, 1.0]);
     }
 
     fn path() -> &'static Path {
@@ -362,6 +435,10 @@ mod tests {
             (|m| m.ham.indices = vec![5, 1, 900], "not increasing"),
             (|m| m.spam.indices[1] = N_FEATURES as u32, "not increasing"),
             (|m| m.spam.counts[0] = -1.0, "not a positive number"),
+            (|m| m.calibration.slope = 0.0, "calibration slope"),
+            (|m| m.calibration.slope = -1.0, "calibration slope"),
+            (|m| m.thresholds.hold = 0.99, "not ordered"),
+            (|m| m.thresholds.trusted_reject = 1.5, "not ordered"),
         ];
         for (mutate, needle) in cases {
             let mut model = tiny_model();

@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use linfa::Dataset;
 use linfa::ParamGuard;
 use linfa::traits::FitWith;
@@ -22,18 +22,21 @@ use ndarray::{Array1, Array2};
 use serde::Deserialize;
 
 use super::Classifier;
+use super::calibration::{Budget, Calibration, Thresholds};
 use super::features::{self, FEATURE_SCHEME, N_FEATURES};
 use super::model::{ClassCounts, TrainedModel};
 use crate::comment::Comment;
+
+/// Additive smoothing used unless told otherwise. Features weigh `1/√(n·G)` rather than 1,
+/// so a class's counts are small and Laplace's 1.0 would drown them; 0.03 measured best on
+/// held-out data among 0.01, 0.03, 0.05, 0.1 and 0.3 (YouTube leave-one-video-out and SMS
+/// 10-fold alike).
+pub const DEFAULT_ALPHA: f64 = 0.03;
 
 /// linfa label of legitimate comments.
 pub const HAM: usize = 0;
 /// linfa label of spam.
 pub const SPAM: usize = 1;
-
-/// Spam-probability thresholds reported by the evaluation, chosen to bracket plausible
-/// "hold for moderation" and "reject outright" settings.
-pub const THRESHOLDS: [f64; 6] = [0.5, 0.7, 0.9, 0.95, 0.99, 0.999];
 
 /// One labelled comment from a dataset file.
 #[derive(Debug, Clone)]
@@ -117,14 +120,17 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// The example's features, weighted exactly as the classifier weighs them when scoring
+    /// (every one is in the vocabulary of a model trained on it).
     pub fn new(example: &Example) -> Sample {
-        let mut row: BTreeMap<usize, f64> = BTreeMap::new();
-        for f in features::extract(&example.comment) {
-            // Distinct keys can share a bucket; the model only sees buckets.
-            *row.entry(f.index).or_insert(0.0) += f.count;
-        }
+        let features = features::extract(&example.comment);
+        let weights = features::group_weights(features.iter().map(|f| f.kind));
         Sample {
-            row: row.into_iter().collect(),
+            // One feature per bucket, already in bucket order.
+            row: features
+                .iter()
+                .map(|f| (f.index, weights[f.kind.group()]))
+                .collect(),
             is_spam: example.is_spam,
         }
     }
@@ -143,6 +149,8 @@ pub struct TrainOptions {
     /// `/dev/null` while the batches are fitted; tests leave it off because the test harness
     /// already captures the output and parallel tests cannot share the redirection.
     pub silence_linfa_debug: bool,
+    /// Seed of the calibration folds, so a retrain reproduces the same model.
+    pub seed: u64,
 }
 
 /// Descriptive fields stored with a trained model.
@@ -153,30 +161,26 @@ pub struct ModelInfo {
     pub training_data: String,
 }
 
-/// Fits multinomial naive Bayes to `samples` with linfa-bayes, one mini-batch at a time,
-/// and returns the learned counts as a storable model.
-pub fn fit(
-    samples: &[&Sample],
-    options: &TrainOptions,
-    info: ModelInfo,
-) -> anyhow::Result<TrainedModel> {
+/// The counts linfa-bayes' `MultinomialNb` learns from `samples`, fitted one mini-batch at a
+/// time: `[ham, spam]`, a class absent from the samples being empty. Counts of disjoint
+/// sample sets add up ([`ClassCounts::sum`]) to the counts of their union, which is how
+/// cross-validation trains k models for the price of one pass.
+pub fn fit_counts(samples: &[&Sample], options: &TrainOptions) -> anyhow::Result<[ClassCounts; 2]> {
     ensure!(
         options.alpha.is_finite() && options.alpha > 0.0,
         "smoothing alpha must be a positive number, got {}",
         options.alpha
     );
     ensure!(options.batch_size > 0, "batch size must be at least 1");
-    ensure!(!samples.is_empty(), "no training samples");
+    if samples.is_empty() {
+        return Ok([ClassCounts::empty(), ClassCounts::empty()]);
+    }
     let columns: Vec<usize> = samples
         .iter()
         .flat_map(|s| s.row.iter().map(|&(bucket, _)| bucket))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    ensure!(
-        !columns.is_empty(),
-        "the training data has no features at all"
-    );
     let column_of: HashMap<usize, usize> =
         columns.iter().enumerate().map(|(c, &b)| (b, c)).collect();
 
@@ -207,17 +211,145 @@ pub fn fit(
     }
     drop(quiet);
     let model = model.expect("at least one batch was fitted");
-    let [ham, spam] = learned_counts(&model, |column| columns[column])?;
-    Ok(TrainedModel {
-        name: info.name,
-        created: info.created,
-        training_data: info.training_data,
+    learned_counts(&model, |column| columns[column])
+}
+
+/// Fewest examples of each class for which training holds data out to calibrate and to
+/// measure thresholds; below it the model is usable (naive Bayes needs one example of each
+/// class) but uncalibrated, with [`Thresholds::UNMEASURED`].
+pub const MIN_CALIBRATION_EXAMPLES: usize = 10;
+
+/// Folds of the inner cross-validation that calibrates a model, when it is not by source.
+const CALIBRATION_FOLDS: usize = 5;
+
+/// Sources needed before calibration holds out whole sources; with two, each inner model
+/// would be trained on a single source.
+const MIN_SOURCES_FOR_SOURCE_FOLDS: usize = 3;
+
+/// A trained, calibrated model, and how its inner cross-validation scored the training
+/// examples (in their order; empty when too few to calibrate).
+#[derive(Debug)]
+pub struct Trained {
+    pub model: TrainedModel,
+    pub held_out: Vec<f64>,
+}
+
+/// Trains the model a server loads: naive Bayes on all `samples`, calibrated with Platt
+/// scaling on log-odds from an inner cross-validation, with thresholds read off the
+/// calibrated held-out scores under `budget`. `examples` and `samples` are parallel.
+pub fn train(
+    examples: &[Example],
+    samples: &[Sample],
+    options: &TrainOptions,
+    budget: &Budget,
+    info: ModelInfo,
+) -> anyhow::Result<Trained> {
+    let spam = samples.iter().filter(|s| s.is_spam).count();
+    let ham = samples.len() - spam;
+    ensure!(ham > 0, "the training data has no ham examples");
+    ensure!(spam > 0, "the training data has no spam examples");
+    let uncalibrated = |[ham, spam]: [ClassCounts; 2]| TrainedModel {
+        name: info.name.clone(),
+        created: info.created.clone(),
+        training_data: info.training_data.clone(),
         feature_scheme: FEATURE_SCHEME,
         n_features: N_FEATURES,
         alpha: options.alpha,
         ham,
         spam,
+        calibration: Calibration::IDENTITY,
+        thresholds: Thresholds::UNMEASURED,
+        budget: None,
+    };
+    if ham.min(spam) < MIN_CALIBRATION_EXAMPLES {
+        let all: Vec<&Sample> = samples.iter().collect();
+        return Ok(Trained {
+            model: uncalibrated(fit_counts(&all, options)?),
+            held_out: Vec::new(),
+        });
+    }
+
+    let mut sources: Vec<&str> = examples.iter().map(|e| e.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    // Calibrate for what serving meets: comments from a source the model has not seen.
+    // Leaving one source out gives more honest (less confident) held-out log-odds than
+    // random folds, whose test comments share their source with the training folds. Only
+    // within one collection, though: leaving out all of the SMS set would calibrate for a
+    // kind of text the final model has in fact seen, and it measured badly underconfident.
+    let one_group = examples.iter().all(|e| e.group() == examples[0].group());
+    let (folds, n_folds) = if one_group && sources.len() >= MIN_SOURCES_FOR_SOURCE_FOLDS {
+        let fold_of = |e: &Example| {
+            sources
+                .binary_search(&e.source.as_str())
+                .expect("every source was collected")
+        };
+        (examples.iter().map(fold_of).collect(), sources.len())
+    } else {
+        (
+            stratified_folds(examples, CALIBRATION_FOLDS, options.seed),
+            CALIBRATION_FOLDS,
+        )
+    };
+    let parts: Vec<[ClassCounts; 2]> = (0..n_folds)
+        .map(|fold| fit_counts(&members(samples, &folds, fold), options))
+        .collect::<anyhow::Result<_>>()?;
+    let summed = |skip: Option<usize>| -> [ClassCounts; 2] {
+        let kept = || {
+            parts
+                .iter()
+                .enumerate()
+                .filter(move |&(fold, _)| Some(fold) != skip)
+                .map(|(_, part)| part)
+        };
+        [
+            ClassCounts::sum(kept().map(|[ham, _]| ham)),
+            ClassCounts::sum(kept().map(|[_, spam]| spam)),
+        ]
+    };
+    let mut log_odds = vec![0.0; examples.len()];
+    for fold in 0..n_folds {
+        let classifier = Classifier::from_model(&uncalibrated(summed(Some(fold))), 0);
+        for (i, example) in examples.iter().enumerate() {
+            if folds[i] == fold {
+                log_odds[i] = classifier.log_odds(&example.comment);
+            }
+        }
+    }
+    let labelled: Vec<(f64, bool)> = log_odds
+        .iter()
+        .zip(samples)
+        .map(|(&z, s)| (z, s.is_spam))
+        .collect();
+    let calibration = Calibration::fit(&labelled);
+    let held_out: Vec<f64> = log_odds
+        .iter()
+        .map(|&z| calibration.probability(z))
+        .collect();
+    let scored: Vec<(f64, bool)> = held_out
+        .iter()
+        .zip(samples)
+        .map(|(&p, s)| (p, s.is_spam))
+        .collect();
+    Ok(Trained {
+        model: TrainedModel {
+            calibration,
+            thresholds: Thresholds::from_budget(&scored, budget),
+            budget: Some(*budget),
+            ..uncalibrated(summed(None))
+        },
+        held_out,
     })
+}
+
+/// The samples in one fold.
+fn members<'a>(samples: &'a [Sample], folds: &[usize], fold: usize) -> Vec<&'a Sample> {
+    samples
+        .iter()
+        .zip(folds)
+        .filter(|&(_, &f)| f == fold)
+        .map(|(s, _)| s)
+        .collect()
 }
 
 /// Mirror of linfa-bayes' private `MultinomialNb` layout, read through its serde
@@ -235,7 +367,7 @@ struct HistogramMirror {
 }
 
 /// The learned `[ham, spam]` counts of a fitted linfa model, non-zero columns only, each
-/// column mapped to its hash bucket by `bucket_of`. Fails if a class never occurred.
+/// column mapped to its hash bucket by `bucket_of`; a class that never occurred is empty.
 pub(crate) fn learned_counts(
     model: &MultinomialNb<f64, usize>,
     bucket_of: impl Fn(usize) -> usize,
@@ -243,9 +375,9 @@ pub(crate) fn learned_counts(
     let json = serde_json::to_value(model).context("cannot serialise the linfa model")?;
     let mirror: NbMirror = serde_json::from_value(json)
         .context("linfa-bayes' serialised MultinomialNb no longer has the expected layout")?;
-    let class = |label: usize, name: &str| -> anyhow::Result<ClassCounts> {
+    let class = |label: usize| -> ClassCounts {
         let Some(histogram) = mirror.class_info.get(&label) else {
-            bail!("the training data has no {name} examples");
+            return ClassCounts::empty();
         };
         let (indices, counts) = histogram
             .feature_count
@@ -254,78 +386,19 @@ pub(crate) fn learned_counts(
             .filter(|&(_, &count)| count != 0.0)
             .map(|(column, &count)| (bucket_of(column) as u32, count))
             .unzip();
-        Ok(ClassCounts {
+        ClassCounts {
             documents: histogram.class_count as u64,
             indices,
             counts,
-        })
+        }
     };
-    Ok([class(HAM, "ham")?, class(SPAM, "spam")?])
+    Ok([class(HAM), class(SPAM)])
 }
 
-/// The held-out verdict on one example.
-#[derive(Debug, Clone)]
-pub struct HeldOut {
-    pub spam_probability: f64,
-    pub is_spam: bool,
-    /// [`Example::group`] of the example.
-    pub group: String,
-}
-
-/// Stratified k-fold cross-validation: every example is scored exactly once, by a model
-/// that never saw it. Strata are (source group, label), so each fold mirrors the mix of
-/// datasets and classes. `progress` is told about each finished fold.
-pub fn cross_validate(
-    examples: &[Example],
-    samples: &[Sample],
-    k: usize,
-    seed: u64,
-    options: &TrainOptions,
-    mut progress: impl FnMut(usize, usize, usize),
-) -> anyhow::Result<Vec<HeldOut>> {
-    ensure!(k >= 2, "cross-validation needs at least 2 folds, got {k}");
-    ensure!(
-        examples.len() >= k,
-        "cannot split {} examples into {k} folds",
-        examples.len()
-    );
-    let folds = assign_folds(examples, k, seed);
-    let mut held_out = Vec::with_capacity(examples.len());
-    for fold in 0..k {
-        let training: Vec<&Sample> = samples
-            .iter()
-            .zip(&folds)
-            .filter(|&(_, &f)| f != fold)
-            .map(|(s, _)| s)
-            .collect();
-        let info = ModelInfo {
-            name: format!("cv-fold-{}", fold + 1),
-            created: String::new(),
-            training_data: String::new(),
-        };
-        let model =
-            fit(&training, options, info).with_context(|| format!("fold {} of {k}", fold + 1))?;
-        let classifier = Classifier::from_model(&model, 0);
-        let before = held_out.len();
-        held_out.extend(
-            examples
-                .iter()
-                .zip(&folds)
-                .filter(|&(_, &f)| f == fold)
-                .map(|(e, _)| HeldOut {
-                    spam_probability: classifier.score(&e.comment).spam_probability,
-                    is_spam: e.is_spam,
-                    group: e.group().to_string(),
-                }),
-        );
-        progress(fold + 1, training.len(), held_out.len() - before);
-    }
-    Ok(held_out)
-}
-
-/// Fold of each example: every stratum is shuffled with a seeded generator and dealt out
-/// round-robin, continuing where the previous stratum stopped so fold sizes stay within one.
-fn assign_folds(examples: &[Example], k: usize, seed: u64) -> Vec<usize> {
+/// Stratified folds: every (source group, label) stratum is shuffled with a seeded
+/// generator and dealt out round-robin, continuing where the previous stratum stopped so
+/// fold sizes stay within one. Each fold mirrors the mix of datasets and classes.
+pub fn stratified_folds(examples: &[Example], k: usize, seed: u64) -> Vec<usize> {
     let mut strata: BTreeMap<(&str, bool), Vec<usize>> = BTreeMap::new();
     for (i, e) in examples.iter().enumerate() {
         strata.entry((e.group(), e.is_spam)).or_default().push(i);
@@ -361,64 +434,6 @@ impl SplitMix64 {
     /// Uniform in `0..n`; the modulo bias is below 2^-40 for any realistic dataset size.
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
-    }
-}
-
-/// Held-out quality of a set of verdicts, classifying as spam at probability ≥ 0.5.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Metrics {
-    pub ham: usize,
-    pub spam: usize,
-    pub true_positives: usize,
-    pub false_positives: usize,
-    /// `(threshold, ham ≥ threshold, spam ≥ threshold)` counts for [`THRESHOLDS`].
-    pub thresholds: Vec<(f64, usize, usize)>,
-}
-
-impl Metrics {
-    pub fn compute<'a>(verdicts: impl IntoIterator<Item = &'a HeldOut>) -> Metrics {
-        let verdicts: Vec<&HeldOut> = verdicts.into_iter().collect();
-        let spam = verdicts.iter().filter(|v| v.is_spam).count();
-        let at_least = |t: f64, is_spam: bool| {
-            verdicts
-                .iter()
-                .filter(|v| v.is_spam == is_spam && v.spam_probability >= t)
-                .count()
-        };
-        Metrics {
-            ham: verdicts.len() - spam,
-            spam,
-            true_positives: at_least(0.5, true),
-            false_positives: at_least(0.5, false),
-            thresholds: THRESHOLDS
-                .iter()
-                .map(|&t| (t, at_least(t, false), at_least(t, true)))
-                .collect(),
-        }
-    }
-
-    /// Share of correct verdicts; `None` for an empty set.
-    pub fn accuracy(&self) -> Option<f64> {
-        let total = self.ham + self.spam;
-        let true_negatives = self.ham - self.false_positives;
-        (total > 0).then(|| (self.true_positives + true_negatives) as f64 / total as f64)
-    }
-
-    /// Spam precision; `None` when nothing was flagged.
-    pub fn precision(&self) -> Option<f64> {
-        let flagged = self.true_positives + self.false_positives;
-        (flagged > 0).then(|| self.true_positives as f64 / flagged as f64)
-    }
-
-    /// Spam recall; `None` when there is no spam.
-    pub fn recall(&self) -> Option<f64> {
-        (self.spam > 0).then(|| self.true_positives as f64 / self.spam as f64)
-    }
-
-    /// Harmonic mean of precision and recall; `None` when either is undefined or both are 0.
-    pub fn f1(&self) -> Option<f64> {
-        let (p, r) = (self.precision()?, self.recall()?);
-        (p + r > 0.0).then(|| 2.0 * p * r / (p + r))
     }
 }
 
@@ -468,33 +483,109 @@ mod tests {
         assert_eq!(parsed[0].comment.comment_id, "a");
     }
 
-    #[test]
-    fn fit_refuses_single_class_and_bad_alpha() {
-        let examples: Vec<Example> = fixture().into_iter().filter(|e| e.is_spam).collect();
-        let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
-        let refs: Vec<&Sample> = samples.iter().collect();
-        let info = || ModelInfo {
+    fn options() -> TrainOptions {
+        TrainOptions {
+            alpha: 1.0,
+            batch_size: 16,
+            silence_linfa_debug: false,
+            seed: 5,
+        }
+    }
+
+    fn info() -> ModelInfo {
+        ModelInfo {
             name: "x".into(),
             created: String::new(),
             training_data: String::new(),
-        };
-        let mut options = TrainOptions {
-            alpha: 1.0,
-            batch_size: 64,
-            silence_linfa_debug: false,
-        };
-        let err = fit(&refs, &options, info()).unwrap_err();
+        }
+    }
+
+    fn train_on(examples: &[Example], options: &TrainOptions) -> anyhow::Result<Trained> {
+        let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
+        train(examples, &samples, options, &Budget::default(), info())
+    }
+
+    #[test]
+    fn training_refuses_a_missing_class_and_bad_alpha() {
+        let spam_only: Vec<Example> = fixture().into_iter().filter(|e| e.is_spam).collect();
+        let err = train_on(&spam_only, &options()).unwrap_err();
         assert!(err.to_string().contains("no ham examples"), "{err:#}");
-        options.alpha = 0.0;
-        let err = fit(&refs, &options, info()).unwrap_err();
-        assert!(err.to_string().contains("alpha"), "{err:#}");
+        let bad = TrainOptions {
+            alpha: 0.0,
+            ..options()
+        };
+        let err = train_on(&fixture(), &bad).unwrap_err();
+        assert!(format!("{err:#}").contains("alpha"), "{err:#}");
+    }
+
+    /// rspamd and SpamAssassin refuse to use Bayes below 200 learned messages per class;
+    /// comments need a filter that learns from the first label of each kind.
+    #[test]
+    fn classifies_from_the_first_label_of_each_class_and_two_word_comments() {
+        let examples = parse_dataset(
+            concat!(
+                r#"{"id": "1", "text": "subscribe to my channel", "label": "spam", "source": "s"}"#,
+                "\n",
+                r#"{"id": "2", "text": "lovely song, great voice", "label": "ham", "source": "s"}"#,
+            )
+            .as_bytes(),
+            "two.jsonl",
+        )
+        .unwrap();
+        let trained = train_on(&examples, &options()).unwrap();
+        assert!(trained.held_out.is_empty());
+        assert_eq!(trained.model.budget, None);
+        assert_eq!(trained.model.thresholds, Thresholds::UNMEASURED);
+        let classifier = Classifier::from_model(&trained.model, 0);
+        let spam = classifier.score(&crate::comment::sample("my channel"));
+        let ham = classifier.score(&crate::comment::sample("great song"));
+        assert!(spam.spam_probability > 0.5, "{spam:?}");
+        assert!(ham.spam_probability < 0.5, "{ham:?}");
+        assert!(spam.contributions.iter().any(|c| c.feature == "'channel'"));
+    }
+
+    #[test]
+    fn calibrated_training_holds_data_out_and_measures_thresholds() {
+        let examples = fixture();
+        let trained = train_on(&examples, &options()).unwrap();
+        assert_eq!(trained.held_out.len(), examples.len());
+        assert!(trained.held_out.iter().all(|p| (0.0..=1.0).contains(p)));
+        let model = &trained.model;
+        assert_eq!(model.budget, Some(Budget::default()));
+        assert!(model.calibration.slope > 0.0, "{:?}", model.calibration);
+        let t = model.thresholds;
+        assert!(t.hold <= t.reject && t.reject <= t.trusted_reject, "{t:?}");
+        // Retraining with the same seed reproduces the model exactly.
+        assert_eq!(&train_on(&examples, &options()).unwrap().model, model);
+    }
+
+    /// Cross-validation sums per-fold counts instead of refitting; that is only sound if
+    /// linfa's counts are additive over disjoint sets.
+    #[test]
+    fn counts_of_parts_sum_to_the_counts_of_the_whole() {
+        let samples: Vec<Sample> = fixture().iter().map(Sample::new).collect();
+        let all: Vec<&Sample> = samples.iter().collect();
+        let (left, right) = all.split_at(all.len() / 3);
+        let [ham_l, spam_l] = fit_counts(left, &options()).unwrap();
+        let [ham_r, spam_r] = fit_counts(right, &options()).unwrap();
+        let [ham, spam] = fit_counts(&all, &options()).unwrap();
+        let close = |a: &ClassCounts, b: &ClassCounts| {
+            a.documents == b.documents
+                && a.indices == b.indices
+                && a.counts
+                    .iter()
+                    .zip(&b.counts)
+                    .all(|(x, y)| (x - y).abs() < 1e-9)
+        };
+        assert!(close(&ClassCounts::sum([&ham_l, &ham_r]), &ham));
+        assert!(close(&ClassCounts::sum([&spam_l, &spam_r]), &spam));
     }
 
     #[test]
     fn folds_are_stratified_deterministic_and_balanced() {
         let examples = fixture();
-        let folds = assign_folds(&examples, 4, 7);
-        assert_eq!(folds, assign_folds(&examples, 4, 7));
+        let folds = stratified_folds(&examples, 4, 7);
+        assert_eq!(folds, stratified_folds(&examples, 4, 7));
         for fold in 0..4 {
             let members: Vec<&Example> = examples
                 .iter()
@@ -506,56 +597,5 @@ mod tests {
             assert!(members.len().abs_diff(examples.len() / 4) <= 1);
             assert!(spam > 0 && spam < members.len());
         }
-    }
-
-    #[test]
-    fn cross_validation_scores_every_example_once() {
-        let examples = fixture();
-        let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
-        let options = TrainOptions {
-            alpha: 1.0,
-            batch_size: 16,
-            silence_linfa_debug: false,
-        };
-        let mut folds_seen = Vec::new();
-        let held_out = cross_validate(&examples, &samples, 4, 1, &options, |fold, train, test| {
-            folds_seen.push((fold, train + test))
-        })
-        .unwrap();
-        assert_eq!(held_out.len(), examples.len());
-        assert_eq!(
-            folds_seen,
-            (1..=4).map(|f| (f, examples.len())).collect::<Vec<_>>()
-        );
-        let metrics = Metrics::compute(&held_out);
-        assert_eq!(metrics.ham + metrics.spam, examples.len());
-        assert!(metrics.accuracy().unwrap() > 0.5, "{metrics:?}");
-    }
-
-    #[test]
-    fn metrics_arithmetic() {
-        let v = |p: f64, is_spam: bool| HeldOut {
-            spam_probability: p,
-            is_spam,
-            group: "g".into(),
-        };
-        let m = Metrics::compute(&[v(0.1, false), v(0.6, false), v(0.95, true), v(0.4, true)]);
-        assert_eq!(
-            (m.ham, m.spam, m.true_positives, m.false_positives),
-            (2, 2, 1, 1)
-        );
-        assert_eq!(m.accuracy(), Some(0.5));
-        assert_eq!(
-            (m.precision(), m.recall(), m.f1()),
-            (Some(0.5), Some(0.5), Some(0.5))
-        );
-        assert_eq!(m.thresholds[0], (0.5, 1, 1));
-        assert_eq!(m.thresholds[3], (0.95, 0, 1));
-        assert_eq!(Metrics::compute(&[]).accuracy(), None);
-        let none = Metrics::compute(&[v(0.1, false)]);
-        assert_eq!(
-            (none.precision(), none.recall(), none.f1()),
-            (None, None, None)
-        );
     }
 }
