@@ -8,23 +8,27 @@
 //! # Layout
 //! - [`comment`], [`verdict`]: the domain's nouns and their validation.
 //! - [`rules`]: the blog owner's filters, compiled per site into a `Policy`.
-//! - [`classifier`]: features, the linfa-bayes model, its file format and training.
+//! - [`classifier`]: normalisation, features, the linfa-bayes model, calibration, its file
+//!   format and training.
+//! - [`evaluation`]: held-out measurement (cross-validation, metrics, charts).
 //! - [`moderation`]: the pure decision step (rules + score → verdict + reasons).
 //! - [`moderator`], [`review`]: the use cases of backends and operators.
 //! - [`store`]: everything in sled; the only module that knows it.
 //! - [`api`]: the gRPC boundary; the only module that knows protobuf.
 //! - [`server`]: assembles tonic with health, reflection, auth and shutdown.
 //! - [`config`], [`auth`], [`telemetry`], [`error`]: cross-cutting pieces.
-//! - [`cli_check`], [`cli_train`]: the `check` and `train` subcommands.
+//! - [`cli_check`], [`cli_train`], [`cli_eval`]: the `check`, `train` and `eval` subcommands.
 
 pub mod api;
 pub mod auth;
 pub mod classifier;
 pub mod cli_check;
+pub mod cli_eval;
 pub mod cli_train;
 pub mod comment;
 pub mod config;
 pub mod error;
+pub mod evaluation;
 pub mod moderation;
 pub mod moderator;
 pub mod review;

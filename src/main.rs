@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use commentguard::config::RawConfig;
-use commentguard::{cli_check, cli_train, server, telemetry};
+use commentguard::{cli_check, cli_eval, cli_train, server, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +27,8 @@ enum Command {
     Check(cli_check::CheckArgs),
     /// Train a model file from labelled JSONL.
     Train(cli_train::TrainArgs),
+    /// Measure the classifier on held-out labelled JSONL (test set or cross-validation).
+    Eval(cli_eval::EvalArgs),
 }
 
 #[derive(clap::Args)]
@@ -54,6 +56,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Check(args) => tokio::runtime::Runtime::new()?.block_on(cli_check::run(args)),
         Command::Train(args) => cli_train::run(args),
+        Command::Eval(args) => cli_eval::run(args),
     }
 }
 

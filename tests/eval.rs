@@ -1,0 +1,150 @@
+//! `commentguard eval` as an operator runs it: cross-validation or a test set, a table on
+//! stdout, and the JSON, predictions and charts it was asked to write.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_commentguard");
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/train.jsonl");
+const MULTILINGUAL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/multilingual.jsonl"
+);
+
+fn eval(args: &[&str]) -> Output {
+    Command::new(BIN).arg("eval").args(args).output().unwrap()
+}
+
+fn succeeded(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn kfold_writes_json_predictions_and_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("eval.json");
+    let predictions = dir.path().join("predictions.jsonl");
+    let charts = dir.path().join("charts");
+    let stdout = succeeded(&eval(&[
+        "--train",
+        FIXTURE,
+        "--kfold",
+        "3",
+        "--json",
+        json.to_str().unwrap(),
+        "--predictions",
+        predictions.to_str().unwrap(),
+        "--plot",
+        charts.to_str().unwrap(),
+    ]));
+    assert!(stdout.contains("| all |"), "{stdout}");
+    assert!(stdout.contains("ham rejected"), "{stdout}");
+    assert!(stdout.contains("comments/s"), "{stdout}");
+
+    let report = read_json(&json);
+    assert_eq!(report["split"], "stratified 3-fold, seed 20261126");
+    let overall = &report["overall"];
+    assert_eq!(
+        overall["ham"].as_u64().unwrap() + overall["spam"].as_u64().unwrap(),
+        42
+    );
+    for metric in [
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "mcc",
+        "auc",
+        "brier",
+    ] {
+        let value = overall[metric].as_f64().unwrap_or(f64::NAN);
+        assert!((-1.0..=1.0).contains(&value), "{metric}: {value}");
+    }
+    for class in ["ham_verdicts", "spam_verdicts"] {
+        let shares = &overall[class];
+        let total: f64 = ["approved", "held", "rejected"]
+            .iter()
+            .map(|k| shares[k].as_f64().unwrap())
+            .sum();
+        assert!((total - 1.0).abs() < 1e-9, "{class}: {shares}");
+    }
+    assert!(!overall["reliability"].as_array().unwrap().is_empty());
+    assert_eq!(report["folds"].as_array().unwrap().len(), 3);
+    assert!(report["groups"]["fixture-sms"].is_object(), "{report}");
+    assert!(report["scoring"]["per_second"].as_f64().unwrap() > 0.0);
+
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&predictions)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 42);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["fold"].as_str().unwrap().starts_with("fold "))
+    );
+    assert!(lines.iter().any(|l| l["verdict"] == "approve"));
+
+    for chart in ["roc.svg", "histogram.svg", "reliability.svg"] {
+        let svg = std::fs::read_to_string(charts.join(chart)).unwrap();
+        assert!(svg.starts_with("<svg"), "{chart}");
+    }
+}
+
+#[test]
+fn leave_one_source_out_and_a_test_set() {
+    let by_source = succeeded(&eval(&["--train", FIXTURE, "--by-source"]));
+    assert!(
+        by_source.contains("leave one source out: 2 folds"),
+        "{by_source}"
+    );
+    assert!(
+        by_source.contains("| fixture-youtube/Test |"),
+        "{by_source}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("eval.json");
+    succeeded(&eval(&[
+        "--train",
+        FIXTURE,
+        "--test",
+        MULTILINGUAL,
+        "--json",
+        json.to_str().unwrap(),
+    ]));
+    let report = read_json(&json);
+    assert_eq!(report["split"], "test set");
+    assert_eq!(report["folds"][0]["trained_on"], 42);
+    assert_eq!(report["folds"][0]["tested"], 20);
+}
+
+#[test]
+fn refuses_missing_splits_and_bad_files_with_a_reason() {
+    let out = eval(&["--train", FIXTURE]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--by-source"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"id\": \"a\", \"text\": \"hi\", \"label\": \"eggs\", \"source\": \"s\"}\n",
+    )
+    .unwrap();
+    let out = eval(&["--train", bad.to_str().unwrap(), "--kfold", "2"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.jsonl:1: invalid record"), "{stderr}");
+}
