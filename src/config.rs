@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::auth::{Role, Tokens};
+use crate::classifier::calibration::Thresholds;
 use crate::rules::Policy;
 
 /// The TOML file as written. Every section is optional; defaults are those of a small blog.
@@ -130,6 +131,19 @@ impl RawConfig {
 }
 
 impl Config {
+    /// Fills every threshold the config leaves unset with the loaded model's.
+    pub fn adopt_model_thresholds(&mut self, model: Thresholds) -> anyhow::Result<()> {
+        self.default_policy
+            .adopt_model_thresholds(model)
+            .context("in [policy]")?;
+        for (site, policy) in &mut self.site_policies {
+            policy
+                .adopt_model_thresholds(model)
+                .with_context(|| format!("in [sites.{site:?}]"))?;
+        }
+        Ok(())
+    }
+
     /// The policy for a site: its own when configured, the default otherwise.
     pub fn policy(&self, site_id: &str) -> &Policy {
         self.site_policies

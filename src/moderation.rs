@@ -9,7 +9,7 @@
 //!    holds it: trust sets the classifier aside, never a rule;
 //! 3. otherwise the stronger of the rules' hold and the classifier's thresholds wins.
 
-use crate::classifier::Score;
+use crate::classifier::{Contribution, Score};
 use crate::comment::Comment;
 use crate::rules::{Policy, Signals};
 use crate::verdict::{Reason, Verdict};
@@ -53,26 +53,55 @@ fn effect_rank(effect: Option<Verdict>, verdict: Verdict) -> (bool, Option<Verdi
     (effect == Some(verdict), effect)
 }
 
+/// "held: 'subscribe' +2.1, 'my channel' +1.7, link to bit.ly +1.5 (spam probability
+/// 0.962, at or above the hold threshold 0.45)": the verdict first, then the features that
+/// argued for it, strongest first, then the number behind it. Features that argued the
+/// other way are only listed when nothing argued for the verdict.
 fn classifier_reason(policy: &Policy, score: &Score, verdict: Verdict) -> Reason {
     let p = score.spam_probability;
-    let threshold = match verdict {
-        Verdict::Reject => format!(
-            "at or above the reject threshold {}",
-            policy.reject_threshold
+    let (word, threshold) = match verdict {
+        Verdict::Reject => (
+            "rejected",
+            format!(
+                "at or above the reject threshold {:.3}",
+                policy.reject_threshold
+            ),
         ),
-        Verdict::Hold => format!("at or above the hold threshold {}", policy.hold_threshold),
-        Verdict::Approve => format!("below the hold threshold {}", policy.hold_threshold),
+        Verdict::Hold => (
+            "held",
+            format!(
+                "at or above the hold threshold {:.3}",
+                policy.hold_threshold
+            ),
+        ),
+        Verdict::Approve => (
+            "approved",
+            format!("below the hold threshold {:.3}", policy.hold_threshold),
+        ),
     };
-    let mut message = format!("spam probability {p:.3}, {threshold}");
-    if !score.contributions.is_empty() {
-        let signals: Vec<String> = score
-            .contributions
-            .iter()
-            .map(|c| format!("{} {:+.1}", c.feature, c.weight))
-            .collect();
-        message.push_str("; strongest signals: ");
-        message.push_str(&signals.join(", "));
-    }
+    let toward_spam = verdict != Verdict::Approve;
+    let agreeing: Vec<&Contribution> = score
+        .contributions
+        .iter()
+        .filter(|c| (c.weight > 0.0) == toward_spam)
+        .collect();
+    let shown = if agreeing.is_empty() {
+        score.contributions.iter().collect()
+    } else {
+        agreeing
+    };
+    let features: Vec<String> = shown
+        .iter()
+        .map(|c| format!("{} {:+.1}", c.feature, c.weight))
+        .collect();
+    let message = if features.is_empty() {
+        format!("{word}: no known words (spam probability {p:.3}, {threshold})")
+    } else {
+        format!(
+            "{word}: {} (spam probability {p:.3}, {threshold})",
+            features.join(", ")
+        )
+    };
     Reason {
         code: "classifier.score".into(),
         message,
@@ -209,19 +238,41 @@ mod tests {
     }
 
     #[test]
-    fn classifier_reason_names_its_signals() {
-        let s = Score {
-            spam_probability: 0.97,
-            contributions: vec![crate::classifier::Contribution {
-                feature: "word 'subscribe'".into(),
-                weight: 2.13,
-            }],
+    fn classifier_reason_leads_with_the_verdict_and_the_features_behind_it() {
+        let contribution = |feature: &str, weight: f64| Contribution {
+            feature: feature.into(),
+            weight,
         };
-        let a = decide(&policy(""), &comment("subscribe"), &Signals::default(), &s);
-        assert!(
-            a.reasons[0].message.contains("word 'subscribe' +2.1"),
-            "{}",
-            a.reasons[0].message
+        let contributions = vec![
+            contribution("'subscribe'", 2.13),
+            contribution("'thanks'", -1.9),
+            contribution("'my channel'", 1.68),
+            contribution("link to bit.ly", 1.5),
+        ];
+        let decide_at = |p: f64| {
+            let s = Score {
+                spam_probability: p,
+                contributions: contributions.clone(),
+            };
+            decide(&policy(""), &comment("x"), &Signals::default(), &s).reasons[0]
+                .message
+                .clone()
+        };
+        assert_eq!(
+            decide_at(0.9),
+            "held: 'subscribe' +2.1, 'my channel' +1.7, link to bit.ly +1.5 \
+             (spam probability 0.900, at or above the hold threshold 0.500)"
         );
+        assert!(decide_at(0.995).starts_with("rejected: 'subscribe' +2.1,"));
+        assert_eq!(
+            decide_at(0.2),
+            "approved: 'thanks' -1.9 (spam probability 0.200, below the hold threshold 0.500)"
+        );
+        let nothing = Score {
+            spam_probability: 0.4,
+            contributions: Vec::new(),
+        };
+        let a = decide(&policy(""), &comment("x"), &Signals::default(), &nothing);
+        assert!(a.reasons[0].message.starts_with("approved: no known words"));
     }
 }

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::classifier::calibration::Thresholds;
 use crate::comment::Comment;
 use crate::verdict::{Reason, Verdict};
 
@@ -17,9 +18,9 @@ use crate::verdict::{Reason, Verdict};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct PolicySettings {
-    hold_threshold: f64,
-    reject_threshold: f64,
-    trusted_reject_threshold: f64,
+    hold_threshold: Option<f64>,
+    reject_threshold: Option<f64>,
+    trusted_reject_threshold: Option<f64>,
     blocked_terms: Vec<String>,
     moderation_terms: Vec<String>,
     max_links: usize,
@@ -34,17 +35,15 @@ struct PolicySettings {
     trust_approved_authors: bool,
 }
 
-/// The thresholds come from the shipped model's held-out table (`models/default.md`):
-/// rejecting at 0.99 rejected 0.15% of ham and still caught two thirds of spam, where 0.95
-/// rejected 0.24% and ordinary praise ("thanks for writing this") already crossed it. A
-/// wrongly rejected comment is lost to its author; a wrongly held one only waits for an
-/// operator, so the default leans to holding.
+/// Unset thresholds are the model's own (see [`Policy::adopt_model_thresholds`]): chosen at
+/// training time from a false-positive budget on held-out data, so they fit the model they
+/// belong to, where any fixed number would fit only one model.
 impl Default for PolicySettings {
     fn default() -> Self {
         PolicySettings {
-            hold_threshold: 0.5,
-            reject_threshold: 0.99,
-            trusted_reject_threshold: 0.999,
+            hold_threshold: None,
+            reject_threshold: None,
+            trusted_reject_threshold: None,
             blocked_terms: Vec::new(),
             moderation_terms: Vec::new(),
             max_links: 2,
@@ -64,6 +63,8 @@ impl Default for PolicySettings {
 /// A site's compiled moderation policy: thresholds for the classifier and the rule filters.
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// The thresholds the config sets; the rest come from the model.
+    overrides: ThresholdOverrides,
     /// Spam probability at or above which a comment is held.
     pub hold_threshold: f64,
     /// Spam probability at or above which a comment is rejected.
@@ -89,6 +90,13 @@ pub struct Policy {
     pub trust_approved_authors: bool,
 }
 
+#[derive(Debug, Clone, Copy, Default)]
+struct ThresholdOverrides {
+    hold: Option<f64>,
+    reject: Option<f64>,
+    trusted_reject: Option<f64>,
+}
+
 /// What the store knows about a comment's history, for the rules that need it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Signals {
@@ -112,26 +120,25 @@ impl Policy {
             ("reject_threshold", s.reject_threshold),
             ("trusted_reject_threshold", s.trusted_reject_threshold),
         ] {
-            if !(0.0..=1.0).contains(&value) {
+            if let Some(value) = value.filter(|v| !(0.0..=1.0).contains(v)) {
                 bail!("{name} must be between 0 and 1, not {value}");
             }
         }
-        if s.hold_threshold > s.reject_threshold {
-            bail!(
-                "hold_threshold ({}) must not exceed reject_threshold ({})",
-                s.hold_threshold,
-                s.reject_threshold
-            );
-        }
+        let overrides = ThresholdOverrides {
+            hold: s.hold_threshold,
+            reject: s.reject_threshold,
+            trusted_reject: s.trusted_reject_threshold,
+        };
         let blocked_nets = s
             .blocked_ips
             .iter()
             .map(|text| parse_net(text).with_context(|| format!("in blocked_ips: {text:?}")))
             .collect::<anyhow::Result<_>>()?;
-        Ok(Policy {
-            hold_threshold: s.hold_threshold,
-            reject_threshold: s.reject_threshold,
-            trusted_reject_threshold: s.trusted_reject_threshold,
+        let mut policy = Policy {
+            overrides,
+            hold_threshold: 0.0,
+            reject_threshold: 0.0,
+            trusted_reject_threshold: 0.0,
             blocked_terms: TermList::new(&s.blocked_terms).context("in blocked_terms")?,
             moderation_terms: TermList::new(&s.moderation_terms).context("in moderation_terms")?,
             max_links: s.max_links,
@@ -149,7 +156,33 @@ impl Policy {
             min_content_chars: s.min_content_chars,
             max_content_chars: s.max_content_chars,
             trust_approved_authors: s.trust_approved_authors,
-        })
+        };
+        // Until a model is loaded, the defaults of a model that measured nothing; checks
+        // that the overrides agree among themselves.
+        policy.adopt_model_thresholds(Thresholds::UNMEASURED)?;
+        Ok(policy)
+    }
+
+    /// Takes the model's thresholds for every threshold the config leaves unset, and checks
+    /// that the result is ordered. Called once the model is loaded.
+    pub fn adopt_model_thresholds(&mut self, model: Thresholds) -> anyhow::Result<()> {
+        let o = self.overrides;
+        let hold = o.hold.unwrap_or(model.hold);
+        let reject = o.reject.unwrap_or(model.reject);
+        // A trusted author is never held to a stricter standard than anyone else.
+        let trusted_reject = o.trusted_reject.unwrap_or(model.trusted_reject.max(reject));
+        let source = |set: Option<f64>| if set.is_some() { "config" } else { "model" };
+        if hold > reject {
+            bail!(
+                "hold_threshold {hold} (from the {}) must not exceed reject_threshold {reject} (from the {})",
+                source(o.hold),
+                source(o.reject)
+            );
+        }
+        self.hold_threshold = hold;
+        self.reject_threshold = reject;
+        self.trusted_reject_threshold = trusted_reject;
+        Ok(())
     }
 
     #[cfg(test)]
@@ -159,13 +192,12 @@ impl Policy {
 
     /// The verdict the classifier's probability alone argues for.
     pub fn verdict_for_probability(&self, spam_probability: f64) -> Verdict {
-        if spam_probability >= self.reject_threshold {
-            Verdict::Reject
-        } else if spam_probability >= self.hold_threshold {
-            Verdict::Hold
-        } else {
-            Verdict::Approve
+        Thresholds {
+            hold: self.hold_threshold,
+            reject: self.reject_threshold,
+            trusted_reject: self.trusted_reject_threshold,
         }
+        .verdict(spam_probability)
     }
 
     /// Every rule that fires for this comment, except trust (which only the decision step can
@@ -463,5 +495,42 @@ mod tests {
         assert_eq!(p.verdict_for_probability(0.1), Verdict::Approve);
         assert_eq!(p.verdict_for_probability(0.4), Verdict::Hold);
         assert_eq!(p.verdict_for_probability(0.95), Verdict::Reject);
+    }
+
+    #[test]
+    fn unset_thresholds_come_from_the_model() {
+        let model = Thresholds {
+            hold: 0.3,
+            reject: 0.97,
+            trusted_reject: 0.995,
+        };
+        let mut p = policy("");
+        p.adopt_model_thresholds(model).unwrap();
+        assert_eq!(
+            (
+                p.hold_threshold,
+                p.reject_threshold,
+                p.trusted_reject_threshold
+            ),
+            (0.3, 0.97, 0.995)
+        );
+        let mut p = policy("reject_threshold = 0.999");
+        p.adopt_model_thresholds(model).unwrap();
+        // Trusted authors are never judged more strictly than everyone else.
+        assert_eq!(
+            (
+                p.hold_threshold,
+                p.reject_threshold,
+                p.trusted_reject_threshold
+            ),
+            (0.3, 0.999, 0.999)
+        );
+        let mut p = policy("hold_threshold = 0.98");
+        let err = p.adopt_model_thresholds(model).unwrap_err().to_string();
+        assert!(
+            err.contains("hold_threshold 0.98 (from the config)")
+                && err.contains("reject_threshold 0.97 (from the model)"),
+            "{err}"
+        );
     }
 }

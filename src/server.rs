@@ -30,15 +30,18 @@ const REQUEST_OVERHEAD_BYTES: usize = 64 * 1024;
 /// `shutdown` resolves. Returns after in-flight requests finished and the store was flushed
 /// and closed, so the data directory can be reopened at once (tests restart this way).
 pub async fn run(
-    config: Config,
+    mut config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let config = Arc::new(config);
     let classifier = Arc::new(
         Classifier::load(&config.model)
             .with_context(|| format!("loading model {}", config.model.display()))?,
     );
+    config
+        .adopt_model_thresholds(classifier.thresholds())
+        .with_context(|| format!("combining the config with model {}", classifier.version()))?;
+    let config = Arc::new(config);
     let store = Arc::new(
         Store::open(&config.data_dir)
             .with_context(|| format!("opening data directory {}", config.data_dir.display()))?,

