@@ -1,0 +1,64 @@
+//! Classifying comments in-process: normalise, extract features, score, explain.
+//!
+//! Runs over the shipped corpora (`../shared/datasets`, the YouTube and SMS collections)
+//! with the shipped model, and reports comments per second on one core. Falls back to the
+//! test fixture when the corpora are not next to the checkout, and says so.
+//!
+//! `cargo bench --bench classify`
+
+use std::hint::black_box;
+use std::path::Path;
+
+use commentguard::classifier::train::read_dataset;
+use commentguard::classifier::{Classifier, features};
+use commentguard::comment::Comment;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+fn corpus() -> Vec<Comment> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/datasets");
+    let files = [
+        shared.join("youtube-spam/comments.jsonl"),
+        shared.join("sms-spam/messages.jsonl"),
+    ];
+    let files: Vec<_> = if files.iter().all(|f| f.exists()) {
+        files.to_vec()
+    } else {
+        eprintln!(
+            "corpora not found under {}; using the test fixture",
+            shared.display()
+        );
+        vec![root.join("tests/fixtures/train.jsonl")]
+    };
+    files
+        .iter()
+        .flat_map(|f| read_dataset(f).expect("readable dataset"))
+        .map(|e| e.comment)
+        .collect()
+}
+
+fn classify(c: &mut Criterion) {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.cgm");
+    let classifier = Classifier::load(&model).expect("the shipped model loads");
+    let comments = corpus();
+    let mut group = c.benchmark_group("classify");
+    group.throughput(Throughput::Elements(comments.len() as u64));
+    group.bench_function("score_and_explain", |b| {
+        b.iter(|| {
+            for comment in &comments {
+                black_box(classifier.score(black_box(comment)));
+            }
+        })
+    });
+    group.bench_function("extract_features", |b| {
+        b.iter(|| {
+            for comment in &comments {
+                black_box(features::extract(black_box(comment)));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, classify);
+criterion_main!(benches);
