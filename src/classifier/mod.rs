@@ -1,12 +1,12 @@
 //! The naive-Bayes spam classifier: a loaded model that scores comments and explains why.
 //!
 //! Training (see [`train`]) runs linfa-bayes' `MultinomialNb` and keeps only its sufficient
-//! statistics; serving re-derives the same log-probabilities on load and evaluates them
-//! sparsely. A comment has a few dozen features out of 2^18 buckets, so summing
-//! `count × log θ` over just those is orders of magnitude cheaper than linfa's dense dot
-//! product, and normalising with a max-subtracted log-sum-exp keeps long comments from
-//! underflowing to NaN the way linfa's own `predict_log_proba` does. A unit test pins the
-//! fast path to linfa's results.
+//! statistics; serving re-derives the same log-probabilities on load, as one log-odds per
+//! bucket, and evaluates them sparsely. A comment has a few dozen features out of 2^20
+//! buckets, so summing `weight × log-odds` over just those is orders of magnitude cheaper
+//! than linfa's dense dot product, and it never exponentiates, so long comments cannot
+//! underflow to NaN the way linfa's own `predict_log_proba` does. A unit test pins the fast
+//! path to linfa's results. The log-odds then go through the model's calibration.
 //!
 //! The model's vocabulary is the set of buckets seen in training, as with a fitted
 //! `CountVectorizer`: features outside it are ignored. Scoring them would not be neutral:
@@ -35,19 +35,15 @@ pub const TOP_CONTRIBUTIONS: usize = 5;
 #[derive(Debug, Clone)]
 pub struct Classifier {
     version: String,
-    /// `ln P(class)`, indexed by [`train::HAM`] and [`train::SPAM`].
-    log_prior: [f64; 2],
-    /// For each of the [`N_FEATURES`] buckets, its row in `log_prob`, or [`UNKNOWN`] when the
-    /// bucket is outside the vocabulary. Dense (1 MiB) so a lookup is one array access.
-    slot: Box<[u32]>,
-    /// `ln P(bucket | class)` for the vocabulary, `[ham, spam]` per row.
-    log_prob: Vec<[f64; 2]>,
+    /// `ln P(spam) − ln P(ham)`.
+    prior_log_odds: f64,
+    /// For each of the [`N_FEATURES`] buckets, `ln P(bucket | spam) − ln P(bucket | ham)`,
+    /// or NaN when the bucket is outside the vocabulary. Dense (8 MiB) so that a feature
+    /// costs one memory access: those random accesses are what scoring spends its time on.
+    log_odds: Box<[f64]>,
     calibration: Calibration,
     thresholds: Thresholds,
 }
-
-/// Marks a bucket that never occurred in training.
-const UNKNOWN: u32 = u32::MAX;
 
 /// The classifier's verdict on one comment.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +74,6 @@ impl Classifier {
     /// Builds the log-probability tables from a model's counts. `checksum` is the payload
     /// CRC32 that becomes the second half of [`Classifier::version`].
     pub(crate) fn from_model(model: &TrainedModel, checksum: u32) -> Classifier {
-        let mut slot = vec![UNKNOWN; N_FEATURES].into_boxed_slice();
         let mut vocabulary: Vec<u32> = model
             .ham
             .indices
@@ -88,33 +83,30 @@ impl Classifier {
             .collect();
         vocabulary.sort_unstable();
         vocabulary.dedup();
-        for (row, &bucket) in vocabulary.iter().enumerate() {
-            // Validated on load: buckets are below N_FEATURES, so rows fit in u32.
-            slot[bucket as usize] = row as u32;
-        }
         // Same arithmetic as linfa-bayes trained on the vocabulary's columns, so the fast
         // path reproduces its numbers: prior = n_c / n and
         // θ_cj = (count_cj + α) / (Σ_j count_cj + α · |V|).
         let documents = (model.ham.documents + model.spam.documents) as f64;
-        let mut log_prob = vec![[0.0; 2]; vocabulary.len()];
+        let mut log_prob: [Vec<f64>; 2] = [vec![f64::NAN; N_FEATURES], vec![f64::NAN; N_FEATURES]];
         let mut log_prior = [0.0; 2];
         for (class, counts) in [(train::HAM, &model.ham), (train::SPAM, &model.spam)] {
             log_prior[class] = (counts.documents as f64 / documents).ln();
             let log_denominator = (counts.total() + model.alpha * vocabulary.len() as f64).ln();
             let unseen = model.alpha.ln() - log_denominator;
-            for row in log_prob.iter_mut() {
-                row[class] = unseen;
+            // Validated on load: buckets are below N_FEATURES.
+            for &bucket in &vocabulary {
+                log_prob[class][bucket as usize] = unseen;
             }
             for (&bucket, &count) in counts.indices.iter().zip(&counts.counts) {
-                log_prob[slot[bucket as usize] as usize][class] =
-                    (count + model.alpha).ln() - log_denominator;
+                log_prob[class][bucket as usize] = (count + model.alpha).ln() - log_denominator;
             }
         }
+        let [ham, spam] = log_prob;
+        let log_odds: Box<[f64]> = spam.iter().zip(&ham).map(|(s, h)| s - h).collect();
         Classifier {
             version: format!("{}-{checksum:08x}", model.name),
-            log_prior,
-            slot,
-            log_prob,
+            prior_log_odds: log_prior[train::SPAM] - log_prior[train::HAM],
+            log_odds,
             calibration: model.calibration,
             thresholds: model.thresholds,
         }
@@ -129,8 +121,7 @@ impl Classifier {
     /// calibration is fitted on.
     pub fn log_odds(&self, comment: &Comment) -> f64 {
         let features = features::extract(comment);
-        let [ham, spam] = self.log_posterior(&self.known(&features));
-        spam - ham
+        self.sum_log_odds(&self.known(&features))
     }
 
     /// Model name plus the payload checksum, e.g. `default-3f2a9c1b`; changes whenever the
@@ -144,12 +135,12 @@ impl Classifier {
     pub fn score(&self, comment: &Comment) -> Score {
         let features = features::extract(comment);
         let known = self.known(&features);
-        let [ham, spam] = self.log_posterior(&known);
+        let log_odds = self.sum_log_odds(&known);
         let slope = self.calibration.slope;
         // Rank first, describe after: only the few shown get a readable name allocated.
         let mut ranked: Vec<(f64, &Feature)> = known
             .iter()
-            .map(|&(f, weight, [ham, spam])| (slope * weight * (spam - ham), f))
+            .map(|&(f, weight, delta)| (slope * weight * delta, f))
             .collect();
         let strongest_first = |(a, fa): &(f64, &Feature), (b, fb): &(f64, &Feature)| {
             b.abs()
@@ -170,19 +161,19 @@ impl Classifier {
             })
             .collect();
         Score {
-            spam_probability: self.calibration.probability(spam - ham),
+            spam_probability: self.calibration.probability(log_odds),
             contributions,
         }
     }
 
-    /// The comment's features inside the vocabulary, each with its weight and its
-    /// `[ham, spam]` log-probabilities.
-    fn known<'f>(&self, features: &'f Features) -> Vec<(&'f Feature, f64, [f64; 2])> {
-        let mut known: Vec<(&Feature, f64, [f64; 2])> = features
+    /// The comment's features inside the vocabulary, each with its weight and its log-odds
+    /// `ln P(f | spam) − ln P(f | ham)`.
+    fn known<'f>(&self, features: &'f Features) -> Vec<(&'f Feature, f64, f64)> {
+        let mut known: Vec<(&Feature, f64, f64)> = features
             .iter()
             .filter_map(|f| {
-                let row = self.slot[f.index];
-                (row != UNKNOWN).then(|| (f, 0.0, self.log_prob[row as usize]))
+                let delta = self.log_odds[f.index];
+                (!delta.is_nan()).then_some((f, 0.0, delta))
             })
             .collect();
         let weights = features::group_weights(known.iter().map(|(f, _, _)| f.kind));
@@ -192,18 +183,12 @@ impl Classifier {
         known
     }
 
-    /// Normalised `ln P(class | features)` for `[ham, spam]`: the joint log-likelihoods
-    /// `ln P(c) + Σ x_j ln θ_cj` over the comment's in-vocabulary features only, normalised
-    /// with a max-subtracted log-sum-exp so that no exponent can underflow to zero.
-    fn log_posterior(&self, known: &[(&Feature, f64, [f64; 2])]) -> [f64; 2] {
-        let [mut ham, mut spam] = self.log_prior;
-        for &(_, weight, [h, s]) in known {
-            ham += weight * h;
-            spam += weight * s;
-        }
-        let max = ham.max(spam);
-        let log_evidence = max + ((ham - max).exp() + (spam - max).exp()).ln();
-        [ham - log_evidence, spam - log_evidence]
+    /// The naive-Bayes log-odds of spam, `ln P(spam | x) − ln P(ham | x)`: the prior's plus
+    /// each known feature's, weighted. A difference of two joint log-likelihoods needs no
+    /// normalising, so no exponent is ever taken and long comments cannot underflow (as
+    /// linfa's own `predict_log_proba` does, to NaN).
+    fn sum_log_odds(&self, known: &[(&Feature, f64, f64)]) -> f64 {
+        self.prior_log_odds + known.iter().map(|&(_, w, delta)| w * delta).sum::<f64>()
     }
 }
 
@@ -328,14 +313,13 @@ mod tests {
         assert_eq!(classes, [&train::HAM, &train::SPAM]);
         for (probe, expected) in probes.iter().zip(linfa_log_proba.rows()) {
             let features = features::extract(probe);
-            let got = classifier.log_posterior(&classifier.known(&features));
-            for class in [train::HAM, train::SPAM] {
-                assert!(
-                    (got[class] - expected[class]).abs() < 1e-9,
-                    "{:?}: ours {got:?}, linfa {expected}",
-                    probe.content
-                );
-            }
+            let ours = classifier.sum_log_odds(&classifier.known(&features));
+            let theirs = expected[train::SPAM] - expected[train::HAM];
+            assert!(
+                (ours - theirs).abs() < 1e-9,
+                "{:?}: ours {ours}, linfa {theirs}",
+                probe.content
+            );
         }
     }
 
