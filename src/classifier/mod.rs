@@ -38,12 +38,17 @@ pub struct Classifier {
     /// `ln P(spam) − ln P(ham)`.
     prior_log_odds: f64,
     /// For each of the [`N_FEATURES`] buckets, `ln P(bucket | spam) − ln P(bucket | ham)`,
-    /// or NaN when the bucket is outside the vocabulary. Dense (8 MiB) so that a feature
-    /// costs one memory access: those random accesses are what scoring spends its time on.
+    /// or NaN when the bucket is outside the vocabulary. Dense so that a feature costs one
+    /// memory access. Single precision (4 MiB instead of 8) measured no faster, and double
+    /// keeps the scores equal to linfa's.
     log_odds: Box<[f64]>,
     calibration: Calibration,
     thresholds: Thresholds,
 }
+
+/// A comment's feature inside the model's vocabulary, with its weight in the comment and its
+/// log-odds `ln P(f | spam) − ln P(f | ham)`.
+type Known<'f> = (&'f Feature, f64, f64);
 
 /// The classifier's verdict on one comment.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,28 +139,28 @@ impl Classifier {
     /// the comment's features.
     pub fn score(&self, comment: &Comment) -> Score {
         let features = features::extract(comment);
-        let known = self.known(&features);
+        let mut known = self.known(&features);
         let log_odds = self.sum_log_odds(&known);
-        let slope = self.calibration.slope;
         // Rank first, describe after: only the few shown get a readable name allocated.
-        let mut ranked: Vec<(f64, &Feature)> = known
-            .iter()
-            .map(|&(f, weight, delta)| (slope * weight * delta, f))
-            .collect();
-        let strongest_first = |(a, fa): &(f64, &Feature), (b, fb): &(f64, &Feature)| {
+        // Each entry's weight becomes its contribution, in place: `known` is not needed
+        // again.
+        let slope = self.calibration.slope;
+        for (_, weight, delta) in &mut known {
+            *weight *= slope * *delta;
+        }
+        let strongest_first = |(fa, a, _): &Known, (fb, b, _): &Known| {
             b.abs()
                 .total_cmp(&a.abs())
                 .then_with(|| (fa.kind, features.text(fa)).cmp(&(fb.kind, features.text(fb))))
         };
-        if ranked.len() > TOP_CONTRIBUTIONS {
-            ranked.select_nth_unstable_by(TOP_CONTRIBUTIONS, strongest_first);
-            ranked.truncate(TOP_CONTRIBUTIONS);
+        if known.len() > TOP_CONTRIBUTIONS {
+            known.select_nth_unstable_by(TOP_CONTRIBUTIONS, strongest_first);
+            known.truncate(TOP_CONTRIBUTIONS);
         }
-        ranked.sort_unstable_by(strongest_first);
-        let contributions = ranked
-            .into_iter()
-            .take(TOP_CONTRIBUTIONS)
-            .map(|(weight, f)| Contribution {
+        known.sort_unstable_by(strongest_first);
+        let contributions = known
+            .iter()
+            .map(|&(f, weight, _)| Contribution {
                 feature: features.describe(f),
                 weight,
             })
@@ -166,17 +171,18 @@ impl Classifier {
         }
     }
 
-    /// The comment's features inside the vocabulary, each with its weight and its log-odds
-    /// `ln P(f | spam) − ln P(f | ham)`.
-    fn known<'f>(&self, features: &'f Features) -> Vec<(&'f Feature, f64, f64)> {
-        let mut known: Vec<(&Feature, f64, f64)> = features
-            .iter()
-            .filter_map(|f| {
-                let delta = self.log_odds[f.index];
-                (!delta.is_nan()).then_some((f, 0.0, delta))
-            })
-            .collect();
-        let weights = features::group_weights(known.iter().map(|(f, _, _)| f.kind));
+    /// The comment's features inside the vocabulary, weighted.
+    fn known<'f>(&self, features: &'f Features) -> Vec<Known<'f>> {
+        let mut counts = [0; features::GROUPS];
+        let mut known = Vec::with_capacity(features.len());
+        for f in features {
+            let delta = self.log_odds[f.index as usize];
+            if !delta.is_nan() {
+                counts[f.kind.group()] += 1;
+                known.push((f, 0.0, delta));
+            }
+        }
+        let weights = features::weights_of_counts(&counts);
         for (f, weight, _) in &mut known {
             *weight = weights[f.kind.group()];
         }
@@ -187,7 +193,7 @@ impl Classifier {
     /// each known feature's, weighted. A difference of two joint log-likelihoods needs no
     /// normalising, so no exponent is ever taken and long comments cannot underflow (as
     /// linfa's own `predict_log_proba` does, to NaN).
-    fn sum_log_odds(&self, known: &[(&Feature, f64, f64)]) -> f64 {
+    fn sum_log_odds(&self, known: &[Known]) -> f64 {
         self.prior_log_odds + known.iter().map(|&(_, w, delta)| w * delta).sum::<f64>()
     }
 }
@@ -263,7 +269,7 @@ mod tests {
             .flat_map(|e| {
                 features::extract(&e.comment)
                     .iter()
-                    .map(|f| f.index)
+                    .map(|f| f.index as usize)
                     .collect::<Vec<_>>()
             })
             .collect::<std::collections::BTreeSet<_>>()
@@ -274,7 +280,7 @@ mod tests {
             for (r, c) in comments.iter().enumerate() {
                 let features = features::extract(c);
                 for (f, weight, _) in classifier.known(&features) {
-                    let column = vocabulary.binary_search(&f.index).unwrap();
+                    let column = vocabulary.binary_search(&(f.index as usize)).unwrap();
                     x[[r, column]] = weight;
                 }
             }

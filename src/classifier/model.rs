@@ -11,10 +11,10 @@
 //! | n | payload: UTF-8 JSON of [`TrainedModel`] |
 //!
 //! The payload stores the *sufficient statistics* of multinomial naive Bayes — per-class
-//! document counts and sparse per-bucket token counts — rather than log-probabilities: counts
-//! of a few thousand non-zero buckets compress a 2^18-wide model to a few hundred KB, keep the
-//! file exact (integers, no rounding) and let a later version change smoothing without
-//! retraining. The vocabulary is implied: the buckets with a non-zero count in some class. JSON keeps the payload inspectable with `tail -c +25 model.cgm | jq`; the
+//! document counts and sparse per-bucket (weighted) feature counts — rather than
+//! log-probabilities: only the few hundred thousand buckets that occur are stored, so a
+//! 2^20-wide model is a few MB, the file holds exactly what training counted, and a later
+//! version can change smoothing without retraining. The vocabulary is implied: the buckets with a non-zero count in some class. JSON keeps the payload inspectable with `tail -c +25 model.cgm | jq`; the
 //! binary header makes corruption and truncation detectable before any parsing happens.
 
 use std::fs;

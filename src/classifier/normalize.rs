@@ -66,6 +66,18 @@ pub struct TokenBuilder {
 }
 
 impl TokenBuilder {
+    /// A builder sized for about `bytes` of prose, so that building rarely reallocates.
+    pub fn with_capacity(bytes: usize) -> TokenBuilder {
+        TokenBuilder {
+            raw: Tokens {
+                text: String::with_capacity(bytes + 1),
+                tokens: Vec::with_capacity(bytes / 4 + 1),
+            },
+            current: String::with_capacity(32),
+            ..TokenBuilder::default()
+        }
+    }
+
     /// Normalises and tokenises one piece of prose. Tokens never span two calls.
     pub fn push(&mut self, prose: &str) {
         if prose.is_ascii() {

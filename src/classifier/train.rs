@@ -1,11 +1,10 @@
 //! Training: reading labelled JSONL datasets, fitting linfa-bayes' `MultinomialNb` in
 //! mini-batches, and honest held-out evaluation by stratified k-fold cross-validation.
 //!
-//! linfa-bayes only trains on dense matrices. A dense row over all 2^18 hashed buckets is
-//! 2 MiB, so a 64-row batch would be 128 MiB and mostly zeros. Instead each fit first
-//! collects the buckets that actually occur in its training rows (ten thousand or so, the
-//! model's vocabulary) and trains on those columns only, then maps the learned counts back
-//! to their buckets. That is exactly the model a [`Classifier`] evaluates: it smooths over
+//! linfa-bayes only trains on dense matrices. A dense row over all 2^20 hashed buckets is
+//! 8 MiB, so a 64-row batch would be 512 MiB and mostly zeros. Instead each fit first
+//! collects the buckets that actually occur in its training rows (the model's vocabulary)
+//! and trains on those columns only, then maps the learned counts back to their buckets. That is exactly the model a [`Classifier`] evaluates: it smooths over
 //! the same vocabulary and ignores buckets outside it (a unit test compares it with linfa).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -111,8 +110,8 @@ pub fn parse_dataset(reader: impl BufRead, name: &str) -> anyhow::Result<Vec<Exa
     Ok(examples)
 }
 
-/// An example reduced to what training needs: its sparse feature row (bucket, count),
-/// sorted by bucket, and its label. Computed once and reused by every fold.
+/// An example reduced to what training needs: its sparse feature row (bucket, weight), one
+/// entry per bucket, and its label. Computed once and reused by every fold.
 #[derive(Debug, Clone)]
 pub struct Sample {
     pub row: Vec<(usize, f64)>,
@@ -126,10 +125,10 @@ impl Sample {
         let features = features::extract(&example.comment);
         let weights = features::group_weights(features.iter().map(|f| f.kind));
         Sample {
-            // One feature per bucket, already in bucket order.
+            // One feature per bucket.
             row: features
                 .iter()
-                .map(|f| (f.index, weights[f.kind.group()]))
+                .map(|f| (f.index as usize, weights[f.kind.group()]))
                 .collect(),
             is_spam: example.is_spam,
         }
