@@ -248,6 +248,10 @@ pub fn bucket(kind: FeatureKind, text: &str) -> u32 {
     (xxh3_64_with_seed(text.as_bytes(), kind.seed()) & (N_FEATURES as u64 - 1)) as u32
 }
 
+/// Room for the names of the features appended after the words (shapes, patterns, domains),
+/// reserved up front so the buffer is not reallocated while they are added.
+const NAMED_FEATURE_BYTES: usize = 128;
+
 /// Collects features into one text buffer, so each is a span rather than a `String`, and
 /// keeps one feature per bucket: distinct texts that share a bucket are one feature to the
 /// model anyway, and the first keeps the name.
@@ -259,8 +263,7 @@ struct Collector {
 
 impl Collector {
     fn new(mut text: String, capacity: usize) -> Collector {
-        // Room for the named features (shapes, patterns, domains) appended after the words.
-        text.reserve(128);
+        text.reserve(NAMED_FEATURE_BYTES);
         Collector {
             text,
             list: Vec::with_capacity(capacity),
@@ -352,7 +355,7 @@ impl BucketSet {
 /// All features of a comment, one per bucket, in the order they occur.
 pub fn extract(comment: &Comment) -> Features {
     let text = plain_text(&comment.content);
-    let mut words = TokenBuilder::with_capacity(text.len());
+    let mut words = TokenBuilder::with_capacity(text.len(), NAMED_FEATURE_BYTES);
     let mut links: Vec<&str> = Vec::new();
     let mut patterns = Patterns::default();
     let mut shape = TextShape::default();

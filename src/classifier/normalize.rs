@@ -66,11 +66,12 @@ pub struct TokenBuilder {
 }
 
 impl TokenBuilder {
-    /// A builder sized for about `bytes` of prose, so that building rarely reallocates.
-    pub fn with_capacity(bytes: usize) -> TokenBuilder {
+    /// A builder sized for about `bytes` of prose, so that building rarely reallocates,
+    /// with `spare` bytes more in the text for the caller to append to it afterwards.
+    pub fn with_capacity(bytes: usize, spare: usize) -> TokenBuilder {
         TokenBuilder {
             raw: Tokens {
-                text: String::with_capacity(bytes + 1),
+                text: String::with_capacity(bytes + 1 + spare),
                 tokens: Vec::with_capacity(bytes / 4 + 1),
             },
             current: String::with_capacity(32),
@@ -261,6 +262,10 @@ fn lookalike(c: char) -> Option<char> {
 /// Spaceless scripts are exempt, since one character there is an ordinary token.
 fn join_spaced_letters(mut raw: Tokens) -> Tokens {
     let single = |t: &Token| {
+        // No character is longer than four bytes: most tokens are ruled out unread.
+        if t.end - t.start > 4 {
+            return false;
+        }
         let mut chars = raw.text[t.start..t.end].chars();
         !t.spaceless && chars.next().is_some_and(char::is_alphabetic) && chars.next().is_none()
     };
