@@ -251,7 +251,12 @@ impl Policy {
         if self.max_links > 0 && links >= self.max_links {
             hits.push(reason(
                 "rule.too_many_links",
-                format!("contains {links} links (the limit is {})", self.max_links),
+                // Says "or more" because the limit is where holding starts, as with
+                // WordPress' `comment_max_links`: "2 links (the limit is 2)" read as a bug.
+                format!(
+                    "contains {links} links; comments with {} or more are held",
+                    self.max_links
+                ),
                 Verdict::Hold,
             ));
         }
@@ -421,9 +426,12 @@ mod tests {
         let p = policy("max_links = 2");
         let none = Signals::default();
         assert!(codes(&p, &comment("see https://a.example"), &none).is_empty());
+        let hits = p.evaluate(&comment("https://a.example and www.b.example"), &none);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].code, "rule.too_many_links");
         assert_eq!(
-            codes(&p, &comment("https://a.example and www.b.example"), &none),
-            ["rule.too_many_links"]
+            hits[0].message,
+            "contains 2 links; comments with 2 or more are held"
         );
         assert_eq!(count_links("http://www.x.org"), 1);
     }
