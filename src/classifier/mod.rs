@@ -383,6 +383,34 @@ mod tests {
         assert!(clean.contributions.iter().any(|c| c.weight < 0.0));
     }
 
+    /// The explanation shows the strongest of *all* the comment's known features, whatever
+    /// order they were extracted in.
+    #[test]
+    fn contributions_are_the_strongest_features_strongest_first() {
+        let classifier = Classifier::from_model(&fixture_model(), 0);
+        let slope = classifier.calibration.slope;
+        for probe in probes() {
+            let features = features::extract(&probe);
+            let mut all: Vec<f64> = classifier
+                .known(&features)
+                .into_iter()
+                .map(|(_, weight, delta)| (slope * weight * delta).abs())
+                .collect();
+            all.sort_by(|a, b| b.total_cmp(a));
+            let shown: Vec<f64> = classifier
+                .score(&probe)
+                .contributions
+                .iter()
+                .map(|c| c.weight.abs())
+                .collect();
+            all.truncate(TOP_CONTRIBUTIONS);
+            assert_eq!(shown.len(), all.len(), "{:?}", probe.content);
+            for (shown, expected) in shown.iter().zip(&all) {
+                assert!((shown - expected).abs() < 1e-12, "{shown:?} vs {all:?}");
+            }
+        }
+    }
+
     #[test]
     fn save_then_load_gives_identical_scores() {
         let dir = tempfile::tempdir().unwrap();
