@@ -34,10 +34,11 @@ async fn clean_links_blocked_term_and_spam_get_their_verdicts() {
     assert_eq!(codes(&clean), ["classifier.score"]);
     assert!(!clean.model_version.is_empty());
 
-    // Two links trip the links rule. The shipped model also leans hard on `.org` and `.net`
-    // links, which are spam in its YouTube training data, and may reject this outright.
+    // Two links trip the links rule, so a person looks at it; citing sources under `.org`
+    // and `.net` must not get it rejected (the shipped model learned those TLDs as spam
+    // from YouTube until they stopped being features).
     let links = check(&mut client, comment("blog", "links", LINKS)).await;
-    assert_ne!(links.verdict(), Verdict::Approve, "{links:?}");
+    assert_eq!(links.verdict(), Verdict::Hold, "{links:?}");
     assert!(codes(&links).contains(&"rule.too_many_links"), "{links:?}");
 
     let blocked = check(
