@@ -26,12 +26,12 @@ pub fn decide(policy: &Policy, comment: &Comment, signals: &Signals, score: &Sco
     let p = score.spam_probability;
     let mut reasons = policy.evaluate(comment, signals);
     let rule_verdict = reasons.iter().filter_map(|r| r.effect).max();
-    let classifier_verdict = policy.verdict_for_probability(p);
+    let classifier_verdict = policy.thresholds.verdict(p);
     let trusted = policy.trust_approved_authors && signals.trusted_author;
 
     let verdict = if rule_verdict == Some(Verdict::Reject) {
         Verdict::Reject
-    } else if trusted && p < policy.trusted_reject_threshold {
+    } else if trusted && p < policy.thresholds.trusted_reject {
         reasons.push(Reason {
             code: "rule.trusted_author".into(),
             message: "an earlier comment of this author was approved or reported as ham".into(),
@@ -64,19 +64,19 @@ fn classifier_reason(policy: &Policy, score: &Score, verdict: Verdict) -> Reason
             "rejected",
             format!(
                 "at or above the reject threshold {:.3}",
-                policy.reject_threshold
+                policy.thresholds.reject
             ),
         ),
         Verdict::Hold => (
             "held",
             format!(
                 "at or above the hold threshold {:.3}",
-                policy.hold_threshold
+                policy.thresholds.hold
             ),
         ),
         Verdict::Approve => (
             "approved",
-            format!("below the hold threshold {:.3}", policy.hold_threshold),
+            format!("below the hold threshold {:.3}", policy.thresholds.hold),
         ),
     };
     let toward_spam = verdict != Verdict::Approve;

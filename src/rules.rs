@@ -65,12 +65,9 @@ impl Default for PolicySettings {
 pub struct Policy {
     /// The thresholds the config sets; the rest come from the model.
     overrides: ThresholdOverrides,
-    /// Spam probability at or above which a comment is held.
-    pub hold_threshold: f64,
-    /// Spam probability at or above which a comment is rejected.
-    pub reject_threshold: f64,
-    /// A trusted author is approved unless the spam probability reaches this.
-    pub trusted_reject_threshold: f64,
+    /// Where the classifier's spam probability holds or rejects a comment, and where it
+    /// rejects a trusted author's.
+    pub thresholds: Thresholds,
     blocked_terms: TermList,
     moderation_terms: TermList,
     /// Hold a comment with this many links or more; 0 disables the rule.
@@ -136,9 +133,7 @@ impl Policy {
             .collect::<anyhow::Result<_>>()?;
         let mut policy = Policy {
             overrides,
-            hold_threshold: 0.0,
-            reject_threshold: 0.0,
-            trusted_reject_threshold: 0.0,
+            thresholds: Thresholds::UNMEASURED,
             blocked_terms: TermList::new(&s.blocked_terms).context("in blocked_terms")?,
             moderation_terms: TermList::new(&s.moderation_terms).context("in moderation_terms")?,
             max_links: s.max_links,
@@ -179,25 +174,17 @@ impl Policy {
                 source(o.reject)
             );
         }
-        self.hold_threshold = hold;
-        self.reject_threshold = reject;
-        self.trusted_reject_threshold = trusted_reject;
+        self.thresholds = Thresholds {
+            hold,
+            reject,
+            trusted_reject,
+        };
         Ok(())
     }
 
     #[cfg(test)]
     pub fn blocked_terms(&self) -> &[String] {
         &self.blocked_terms.terms
-    }
-
-    /// The verdict the classifier's probability alone argues for.
-    pub fn verdict_for_probability(&self, spam_probability: f64) -> Verdict {
-        Thresholds {
-            hold: self.hold_threshold,
-            reject: self.reject_threshold,
-            trusted_reject: self.trusted_reject_threshold,
-        }
-        .verdict(spam_probability)
     }
 
     /// Every rule that fires for this comment, except trust (which only the decision step can
@@ -500,9 +487,9 @@ mod tests {
     #[test]
     fn thresholds_map_probability_to_verdicts() {
         let p = policy("hold_threshold = 0.4\nreject_threshold = 0.9");
-        assert_eq!(p.verdict_for_probability(0.1), Verdict::Approve);
-        assert_eq!(p.verdict_for_probability(0.4), Verdict::Hold);
-        assert_eq!(p.verdict_for_probability(0.95), Verdict::Reject);
+        assert_eq!(p.thresholds.verdict(0.1), Verdict::Approve);
+        assert_eq!(p.thresholds.verdict(0.4), Verdict::Hold);
+        assert_eq!(p.thresholds.verdict(0.95), Verdict::Reject);
     }
 
     #[test]
@@ -516,9 +503,9 @@ mod tests {
         p.adopt_model_thresholds(model).unwrap();
         assert_eq!(
             (
-                p.hold_threshold,
-                p.reject_threshold,
-                p.trusted_reject_threshold
+                p.thresholds.hold,
+                p.thresholds.reject,
+                p.thresholds.trusted_reject
             ),
             (0.3, 0.97, 0.995)
         );
@@ -527,9 +514,9 @@ mod tests {
         // Trusted authors are never judged more strictly than everyone else.
         assert_eq!(
             (
-                p.hold_threshold,
-                p.reject_threshold,
-                p.trusted_reject_threshold
+                p.thresholds.hold,
+                p.thresholds.reject,
+                p.thresholds.trusted_reject
             ),
             (0.3, 0.999, 0.999)
         );
