@@ -122,6 +122,28 @@ fn skipped_note(skipped: usize) -> String {
     }
 }
 
+/// Grey centred text standing in for a series with nothing to draw.
+fn note_style() -> TextStyle<'static> {
+    (FONT, 20)
+        .into_font()
+        .color(&GUIDE)
+        .pos(Pos::new(HPos::Center, VPos::Center))
+}
+
+/// The series legend, in one style on every chart.
+fn draw_legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+}
+
 fn percent(v: f64, decimals: usize) -> String {
     format!("{:.*}%", decimals, v * 100.0)
 }
@@ -265,10 +287,7 @@ fn paint_roc_panel(
         chart.plotting_area().draw(&Text::new(
             "no ROC points",
             (x_max / 2.0, 0.5),
-            (FONT, 20)
-                .into_font()
-                .color(&GUIDE)
-                .pos(Pos::new(HPos::Center, VPos::Center)),
+            note_style(),
         ))?;
     } else {
         let series = chart.draw_series(LineSeries::new(curve, CURVE.stroke_width(2)))?;
@@ -307,13 +326,7 @@ fn paint_roc_panel(
     }
 
     if legend.is_some() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     }
     Ok(())
 }
@@ -458,20 +471,11 @@ fn paint_histogram(root: &Area<'_>, input: &PlotInput<'_>) -> DrawResult {
         chart.plotting_area().draw(&Text::new(
             "no data",
             (0.5, (HISTOGRAM_FLOOR * y_top).sqrt()),
-            (FONT, 20)
-                .into_font()
-                .color(&GUIDE)
-                .pos(Pos::new(HPos::Center, VPos::Center)),
+            note_style(),
         ))?;
     }
 
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 
@@ -516,14 +520,9 @@ fn paint_reliability(root: &Area<'_>, input: &PlotInput<'_>) -> DrawResult {
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], GUIDE.stroke_width(1)));
 
     if bins.is_empty() {
-        chart.plotting_area().draw(&Text::new(
-            "no data",
-            (0.5, 0.5),
-            (FONT, 20)
-                .into_font()
-                .color(&GUIDE)
-                .pos(Pos::new(HPos::Center, VPos::Center)),
-        ))?;
+        chart
+            .plotting_area()
+            .draw(&Text::new("no data", (0.5, 0.5), note_style()))?;
     } else {
         chart
             .draw_series(LineSeries::new(
@@ -561,13 +560,7 @@ fn paint_reliability(root: &Area<'_>, input: &PlotInput<'_>) -> DrawResult {
         }))?;
     }
 
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 
