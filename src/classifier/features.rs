@@ -272,10 +272,12 @@ impl Collector {
         }
     }
 
-    /// Adds the feature named by `text[start..end]`, unless its bucket is taken.
-    fn span(&mut self, kind: FeatureKind, start: usize, end: usize) {
+    /// Adds the feature named by `text[start..end]`, unless its bucket is taken; says
+    /// whether it was added.
+    fn span(&mut self, kind: FeatureKind, start: usize, end: usize) -> bool {
         let index = bucket(kind, &self.text[start..end]);
-        if self.seen.insert(index) {
+        let new = self.seen.insert(index);
+        if new {
             self.list.push(Feature {
                 kind,
                 index,
@@ -284,20 +286,15 @@ impl Collector {
                 end: end as u32,
             });
         }
+        new
     }
 
     /// Adds a feature whose text is not already in the buffer, unless its bucket is taken.
     fn owned(&mut self, kind: FeatureKind, text: &str) {
-        let index = bucket(kind, text);
-        if self.seen.insert(index) {
-            let start = self.text.len();
-            self.text.push_str(text);
-            self.list.push(Feature {
-                kind,
-                index,
-                start: start as u32,
-                end: self.text.len() as u32,
-            });
+        let start = self.text.len();
+        self.text.push_str(text);
+        if !self.span(kind, start, self.text.len()) {
+            self.text.truncate(start);
         }
     }
 

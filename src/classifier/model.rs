@@ -14,8 +14,10 @@
 //! document counts and sparse per-bucket (weighted) feature counts — rather than
 //! log-probabilities: only the few hundred thousand buckets that occur are stored, so a
 //! 2^20-wide model is a few MB, the file holds exactly what training counted, and a later
-//! version can change smoothing without retraining. The vocabulary is implied: the buckets with a non-zero count in some class. JSON keeps the payload inspectable with `tail -c +25 model.cgm | jq`; the
-//! binary header makes corruption and truncation detectable before any parsing happens.
+//! version can change smoothing without retraining. The vocabulary is implied: the buckets
+//! with a non-zero count in some class. JSON keeps the payload inspectable with
+//! `tail -c +25 model.cgm | jq`; the binary header makes corruption and truncation
+//! detectable before any parsing happens.
 
 use std::fs;
 use std::io::Write;
