@@ -14,7 +14,7 @@ use anyhow::{Context, ensure};
 
 use crate::classifier::Classifier;
 use crate::classifier::calibration::Budget;
-use crate::classifier::features::{FEATURE_SCHEME, HASH_BITS, SCHEME_DESCRIPTION};
+use crate::classifier::features::{FEATURE_SCHEME, GROUP_NAMES, HASH_BITS, SCHEME_DESCRIPTION};
 use crate::classifier::model::{FORMAT_VERSION, TrainedModel};
 use crate::classifier::train::{self, Example, ModelInfo, Sample, TrainOptions};
 use crate::evaluation::{self, summary::Summary};
@@ -308,10 +308,14 @@ examples.
 
 Naive Bayes' raw log-odds are overconfident (words, their pairs and their letter n-grams are \
 counted as independent evidence). A 5-fold cross-validation inside the training data gives \
-every training example a held-out log-odds; Platt scaling fitted on those maps log-odds `z` \
-to `spam_probability = σ({slope:.4} · z + {intercept:.4})`. The thresholds are read off the \
-same calibrated held-out scores under a false-positive budget, and are the service's defaults \
-unless the config sets its own:
+every training example held-out evidence: the prior's log-odds `z₀` and, per feature group, \
+the weighted log-odds `z_g` of its features. Platt scaling with one slope per group (each \
+shrunk toward the common slope, none negative) maps it to \
+`spam_probability = σ(z₀ + {intercept:.4} + Σ_g slope_g · z_g)`:
+
+{slopes}
+The thresholds are read off the same calibrated held-out scores under a false-positive budget, \
+and are the service's defaults unless the config sets its own:
 
 {thresholds}
 The held-out evaluation below repeats this whole procedure inside every fold, so its \
@@ -339,8 +343,9 @@ blog comments; expect lower accuracy on blog spam until in-domain data is added.
 vocabulary and are ignored until training data has them. Author display names are (YouTube).
 - Words the training data associates with spam for reasons of its own (e.g. `comment`, \
 `channel`, `check`) are common in legitimate blog comments.
-- Calibration is one slope and one intercept: it fixes overconfidence on average, not for \
-every kind of comment; the reliability table shows how far it holds on this data.
+- Calibration is one slope per feature group and one intercept: it fixes overconfidence on \
+average, not for every kind of comment; the reliability table shows how far it holds on this \
+data.
 ",
         version = f.version,
         file_name = f.file_name,
@@ -357,10 +362,18 @@ every kind of comment; the reliability table shows how far it holds on this data
         cv = a.cv,
         seed = a.seed,
         evaluation = f.evaluation,
-        slope = f.model.calibration.slope,
+        slopes = describe_slopes(f.model),
         intercept = f.model.calibration.intercept,
         thresholds = describe_thresholds(f.model),
     )
+}
+
+fn describe_slopes(model: &TrainedModel) -> String {
+    let mut table = String::from("| feature group | slope |\n|---|---:|\n");
+    for (name, slope) in GROUP_NAMES.iter().zip(model.calibration.slopes) {
+        let _ = writeln!(table, "| {name} | {slope:.4} |");
+    }
+    table
 }
 
 fn describe_thresholds(model: &TrainedModel) -> String {

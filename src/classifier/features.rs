@@ -92,6 +92,18 @@ pub enum FeatureKind {
 /// Number of weighting groups; see [`FeatureKind::group`].
 pub const GROUPS: usize = 8;
 
+/// What each group holds, for model cards.
+pub const GROUP_NAMES: [&str; GROUPS] = [
+    "words",
+    "word pairs",
+    "letter n-grams",
+    "links",
+    "patterns and author",
+    "shape",
+    "punctuation and emoji",
+    "word triples",
+];
+
 /// Each group's share of a comment's weight, relative to words. Pairs and triples repeat
 /// much of what their words already say, so they weigh less; these values measured best on
 /// held-out YouTube comments (leave-one-video-out) among the ones tried, and changed SMS

@@ -23,7 +23,7 @@ pub mod train;
 use std::path::Path;
 
 use crate::comment::Comment;
-use calibration::{Calibration, Thresholds};
+use calibration::{Calibration, Evidence, Thresholds};
 use features::{Feature, Features, N_FEATURES};
 pub use model::ModelError;
 use model::TrainedModel;
@@ -122,11 +122,11 @@ impl Classifier {
         self.thresholds
     }
 
-    /// The uncalibrated naive-Bayes log-odds of spam, `ln P(spam|x) − ln P(ham|x)`: what
-    /// calibration is fitted on.
-    pub fn log_odds(&self, comment: &Comment) -> f64 {
+    /// The uncalibrated naive-Bayes evidence, by feature group: what calibration is fitted
+    /// on.
+    pub fn evidence(&self, comment: &Comment) -> Evidence {
         let features = features::extract(comment);
-        self.sum_log_odds(&self.known(&features))
+        self.sum_evidence(&self.known(&features))
     }
 
     /// Model name plus the payload checksum, e.g. `default-3f2a9c1b`; changes whenever the
@@ -140,13 +140,13 @@ impl Classifier {
     pub fn score(&self, comment: &Comment) -> Score {
         let features = features::extract(comment);
         let mut known = self.known(&features);
-        let log_odds = self.sum_log_odds(&known);
+        let evidence = self.sum_evidence(&known);
         // Rank first, describe after: only the few shown get a readable name allocated.
         // Each entry's weight becomes its contribution, in place: `known` is not needed
         // again.
-        let slope = self.calibration.slope;
-        for (_, weight, delta) in &mut known {
-            *weight *= slope * *delta;
+        let slopes = &self.calibration.slopes;
+        for (f, weight, delta) in &mut known {
+            *weight *= slopes[f.kind.group()] * *delta;
         }
         let strongest_first = |(fa, a, _): &Known, (fb, b, _): &Known| {
             b.abs()
@@ -166,7 +166,7 @@ impl Classifier {
             })
             .collect();
         Score {
-            spam_probability: self.calibration.probability(log_odds),
+            spam_probability: self.calibration.probability(&evidence),
             contributions,
         }
     }
@@ -189,12 +189,19 @@ impl Classifier {
         known
     }
 
-    /// The naive-Bayes log-odds of spam, `ln P(spam | x) − ln P(ham | x)`: the prior's plus
-    /// each known feature's, weighted. A difference of two joint log-likelihoods needs no
-    /// normalising, so no exponent is ever taken and long comments cannot underflow (as
-    /// linfa's own `predict_log_proba` does, to NaN).
-    fn sum_log_odds(&self, known: &[Known]) -> f64 {
-        self.prior_log_odds + known.iter().map(|&(_, w, delta)| w * delta).sum::<f64>()
+    /// The naive-Bayes log-odds of spam, `ln P(spam | x) − ln P(ham | x)`, as the prior's
+    /// plus each group's weighted sum of its known features'. A difference of two joint
+    /// log-likelihoods needs no normalising, so no exponent is ever taken and long comments
+    /// cannot underflow (as linfa's own `predict_log_proba` does, to NaN).
+    fn sum_evidence(&self, known: &[Known]) -> Evidence {
+        let mut groups = [0.0; features::GROUPS];
+        for &(f, w, delta) in known {
+            groups[f.kind.group()] += w * delta;
+        }
+        Evidence {
+            prior: self.prior_log_odds,
+            groups,
+        }
     }
 }
 
@@ -319,7 +326,9 @@ mod tests {
         assert_eq!(classes, [&train::HAM, &train::SPAM]);
         for (probe, expected) in probes.iter().zip(linfa_log_proba.rows()) {
             let features = features::extract(probe);
-            let ours = classifier.sum_log_odds(&classifier.known(&features));
+            let ours = classifier
+                .sum_evidence(&classifier.known(&features))
+                .naive();
             let theirs = expected[train::SPAM] - expected[train::HAM];
             assert!(
                 (ours - theirs).abs() < 1e-9,
@@ -384,18 +393,24 @@ mod tests {
     }
 
     /// The explanation shows the strongest of *all* the comment's known features, whatever
-    /// order they were extracted in.
+    /// order they were extracted in, with weights that are their shares of the calibrated
+    /// log-odds: all of them, plus the prior and the intercept, add up to it.
     #[test]
     fn contributions_are_the_strongest_features_strongest_first() {
         let classifier = Classifier::from_model(&fixture_model(), 0);
-        let slope = classifier.calibration.slope;
+        let c = classifier.calibration;
+        assert_ne!(c, Calibration::IDENTITY, "the fixture model is calibrated");
         for probe in probes() {
             let features = features::extract(&probe);
             let mut all: Vec<f64> = classifier
                 .known(&features)
                 .into_iter()
-                .map(|(_, weight, delta)| (slope * weight * delta).abs())
+                .map(|(f, weight, delta)| c.slopes[f.kind.group()] * weight * delta)
                 .collect();
+            let logit = c.logit(&classifier.evidence(&probe));
+            let total = classifier.prior_log_odds + c.intercept + all.iter().sum::<f64>();
+            assert!((logit - total).abs() < 1e-9, "{logit} vs {total}");
+            let mut all: Vec<f64> = all.drain(..).map(f64::abs).collect();
             all.sort_by(|a, b| b.total_cmp(a));
             let shown: Vec<f64> = classifier
                 .score(&probe)

@@ -31,7 +31,7 @@ use super::features::{FEATURE_SCHEME, N_FEATURES};
 /// First bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"CGMODEL\0";
 /// The container layout version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Magic + version + payload length + CRC32.
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
@@ -304,10 +304,10 @@ impl TrainedModel {
                 )));
             }
         }
-        let Calibration { slope, intercept } = self.calibration;
-        if !(slope.is_finite() && slope > 0.0 && intercept.is_finite()) {
+        let Calibration { slopes, intercept } = self.calibration;
+        if !(slopes.iter().all(|a| a.is_finite() && *a >= 0.0) && intercept.is_finite()) {
             return Err(corrupt(format!(
-                "calibration slope {slope} must be positive and intercept {intercept} finite"
+                "calibration slopes {slopes:?} must be non-negative numbers and intercept {intercept} finite"
             )));
         }
         let Thresholds {
@@ -347,7 +347,7 @@ mod tests {
                 counts: vec![3.0, 1.0],
             },
             calibration: Calibration {
-                slope: 0.3,
+                slopes: [0.3, 0.2, 0.3, 0.5, 0.4, 0.1, 0.0, 0.3],
                 intercept: -0.5,
             },
             thresholds: Thresholds {
@@ -437,8 +437,7 @@ mod tests {
             (|m| m.ham.indices = vec![5, 1, 900], "not increasing"),
             (|m| m.spam.indices[1] = N_FEATURES as u32, "not increasing"),
             (|m| m.spam.counts[0] = -1.0, "not a positive number"),
-            (|m| m.calibration.slope = 0.0, "calibration slope"),
-            (|m| m.calibration.slope = -1.0, "calibration slope"),
+            (|m| m.calibration.slopes[2] = -1.0, "calibration slopes"),
             (|m| m.thresholds.hold = 0.99, "not ordered"),
             (|m| m.thresholds.trusted_reject = 1.5, "not ordered"),
         ];

@@ -21,8 +21,8 @@ use ndarray::{Array1, Array2};
 use serde::Deserialize;
 
 use super::Classifier;
-use super::calibration::{Budget, Calibration, Thresholds};
-use super::features::{self, FEATURE_SCHEME, N_FEATURES};
+use super::calibration::{Budget, Calibration, Evidence, Thresholds};
+use super::features::{self, FEATURE_SCHEME, GROUPS, N_FEATURES};
 use super::model::{ClassCounts, TrainedModel};
 use crate::comment::Comment;
 
@@ -233,9 +233,9 @@ pub struct Trained {
     pub held_out: Vec<f64>,
 }
 
-/// Trains the model a server loads: naive Bayes on all `samples`, calibrated with Platt
-/// scaling on log-odds from an inner cross-validation, with thresholds read off the
-/// calibrated held-out scores under `budget`. `examples` and `samples` are parallel.
+/// Trains the model a server loads: naive Bayes on all `samples`, calibrated on the evidence
+/// an inner cross-validation held out, with thresholds read off the calibrated held-out
+/// scores under `budget`. `examples` and `samples` are parallel.
 pub fn train(
     examples: &[Example],
     samples: &[Sample],
@@ -306,24 +306,30 @@ pub fn train(
             ClassCounts::sum(kept().map(|[_, spam]| spam)),
         ]
     };
-    let mut log_odds = vec![0.0; examples.len()];
+    let mut evidence = vec![
+        Evidence {
+            prior: 0.0,
+            groups: [0.0; GROUPS]
+        };
+        examples.len()
+    ];
     for fold in 0..n_folds {
         let classifier = Classifier::from_model(&uncalibrated(summed(Some(fold))), 0);
         for (i, example) in examples.iter().enumerate() {
             if folds[i] == fold {
-                log_odds[i] = classifier.log_odds(&example.comment);
+                evidence[i] = classifier.evidence(&example.comment);
             }
         }
     }
-    let labelled: Vec<(f64, bool)> = log_odds
+    let labelled: Vec<(Evidence, bool)> = evidence
         .iter()
         .zip(samples)
-        .map(|(&z, s)| (z, s.is_spam))
+        .map(|(&e, s)| (e, s.is_spam))
         .collect();
     let calibration = Calibration::fit(&labelled);
-    let held_out: Vec<f64> = log_odds
+    let held_out: Vec<f64> = evidence
         .iter()
-        .map(|&z| calibration.probability(z))
+        .map(|e| calibration.probability(e))
         .collect();
     let scored: Vec<(f64, bool)> = held_out
         .iter()
@@ -551,7 +557,11 @@ mod tests {
         assert!(trained.held_out.iter().all(|p| (0.0..=1.0).contains(p)));
         let model = &trained.model;
         assert_eq!(model.budget, Some(Budget::default()));
-        assert!(model.calibration.slope > 0.0, "{:?}", model.calibration);
+        assert!(
+            model.calibration.slopes.iter().any(|a| *a > 0.0),
+            "{:?}",
+            model.calibration
+        );
         let t = model.thresholds;
         assert!(t.hold <= t.reject && t.reject <= t.trusted_reject, "{t:?}");
         // Retraining with the same seed reproduces the model exactly.
