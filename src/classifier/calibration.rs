@@ -191,19 +191,19 @@ fn fit_logistic<const N: usize>(
             let p = sigmoid(logit(&theta, row));
             let d = p - row.target;
             let w = p * (1.0 - p);
-            for i in 0..N {
-                gradient[i] += d * row.inputs[i];
-                for j in 0..N {
-                    hessian[i][j] += w * row.inputs[i] * row.inputs[j];
+            for (i, &x_i) in row.inputs.iter().enumerate() {
+                gradient[i] += d * x_i;
+                for (h, &x_j) in hessian[i].iter_mut().zip(&row.inputs) {
+                    *h += w * x_i * x_j;
                 }
             }
         }
         // Pinned coordinates: zero gradient and an identity row, so their step is zero.
         for i in (0..N).filter(|&i| !free[i]) {
             gradient[i] = 0.0;
-            for j in 0..N {
-                hessian[i][j] = 0.0;
-                hessian[j][i] = 0.0;
+            hessian[i] = [0.0; N];
+            for row in &mut hessian {
+                row[i] = 0.0;
             }
             hessian[i][i] = 1.0;
         }
@@ -244,12 +244,14 @@ fn solve<const N: usize>(mut a: [[f64; N]; N], mut b: [f64; N]) -> Option<[f64; 
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
-        for row in col + 1..N {
-            let factor = a[row][col] / a[col][col];
-            for k in col..N {
-                a[row][k] -= factor * a[col][k];
+        let (upper, lower) = a.split_at_mut(col + 1);
+        let pivot_row = &upper[col];
+        for (offset, row) in lower.iter_mut().enumerate() {
+            let factor = row[col] / pivot_row[col];
+            for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= factor * p;
             }
-            b[row] -= factor * b[col];
+            b[col + 1 + offset] -= factor * b[col];
         }
     }
     let mut x = [0.0; N];
