@@ -82,16 +82,69 @@ impl TokenBuilder {
     /// Normalises and tokenises one piece of prose. Tokens never span two calls.
     pub fn push(&mut self, prose: &str) {
         if prose.is_ascii() {
-            // NFKC is the identity on ASCII; skipping it keeps the common case fast.
-            for c in prose.chars() {
-                self.fold(c);
-            }
-        } else {
-            for c in prose.nfkc() {
-                self.fold(c);
-            }
+            self.push_ascii(prose.as_bytes());
+            return;
+        }
+        for c in prose.nfkc() {
+            self.fold(c);
         }
         self.end_token();
+    }
+
+    /// [`TokenBuilder::push`] for ASCII prose, most of what comments are made of. It gives
+    /// the same tokens as the general path ([`TokenBuilder::fold`], a unit test checks it)
+    /// but works on bytes and writes each token straight into the output: NFKC is the
+    /// identity on ASCII, no look-alike or mark can occur, and a token ends with its piece,
+    /// so no state carries over. It measured about a tenth of the cost of scoring a comment.
+    fn push_ascii(&mut self, prose: &[u8]) {
+        debug_assert!(self.current.is_empty(), "every push ends its last token");
+        // Where the token being read starts in the output, its last byte and how many times
+        // in a row that byte occurred.
+        let mut start: Option<usize> = None;
+        let (mut last, mut repeats) = (0_u8, 0_u8);
+        for &b in prose {
+            if b.is_ascii_alphanumeric() {
+                let b = b.to_ascii_lowercase();
+                let at = *start.get_or_insert(self.raw.text.len());
+                if self.raw.text.len() > at && b == last {
+                    if repeats >= 2 && b.is_ascii_alphabetic() {
+                        continue;
+                    }
+                    repeats = repeats.saturating_add(1);
+                } else {
+                    (last, repeats) = (b, 1);
+                }
+                self.raw.text.push(char::from(b));
+            } else if b != b'\''
+                && let Some(at) = start.take()
+            {
+                self.end_ascii_token(at);
+            }
+        }
+        if let Some(at) = start {
+            self.end_ascii_token(at);
+        }
+    }
+
+    /// Ends the ASCII token written from `start` on: its l33t digits mapped back in place
+    /// (the same rule as [`deobfuscate_into`]; both sides are one byte), then the token and
+    /// its separator recorded.
+    fn end_ascii_token(&mut self, start: usize) {
+        let token = &self.raw.text.as_bytes()[start..];
+        if token.iter().any(u8::is_ascii_digit) && is_leet(token.iter().map(|&b| char::from(b))) {
+            let mapped: String = token
+                .iter()
+                .map(|&b| leet_letter(char::from(b)).unwrap_or(char::from(b)))
+                .collect();
+            self.raw.text.truncate(start);
+            self.raw.text.push_str(&mapped);
+        }
+        self.raw.tokens.push(Token {
+            start,
+            end: self.raw.text.len(),
+            spaceless: false,
+        });
+        self.raw.text.push(' ');
     }
 
     /// The finished tokens.
@@ -199,17 +252,8 @@ fn deobfuscate_into(token: &str, out: &mut String) {
         return;
     }
     let letters = token.chars().filter(char::is_ascii_alphabetic).count();
-    let digits = token.chars().filter(char::is_ascii_digit).count();
     let lookalikes = token.chars().any(|c| lookalike(c).is_some());
-    // A leading letter and at least as many letters as digits: `fr33`, `v1agra`, `c0m`,
-    // but not `4u`, `b4`, `10am` or `h264`.
-    let leet = digits > 0
-        && letters >= 2
-        && letters >= digits
-        && token
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic());
+    let leet = is_leet(token.chars());
     if !(leet || (lookalikes && letters > 0)) {
         out.push_str(token);
         return;
@@ -218,6 +262,21 @@ fn deobfuscate_into(token: &str, out: &mut String) {
         let mapped = if leet { leet_letter(c) } else { None };
         out.push(mapped.or_else(|| lookalike(c)).unwrap_or(c));
     }
+}
+
+/// Whether a token's digits stand for letters: a leading ASCII letter and at least as many
+/// ASCII letters as digits, e.g. `fr33`, `v1agra`, `c0m`, but not `4u`, `b4`, `10am` or
+/// `h264`.
+fn is_leet(token: impl Iterator<Item = char> + Clone) -> bool {
+    let letters = token.clone().filter(char::is_ascii_alphabetic).count();
+    let digits = token.clone().filter(char::is_ascii_digit).count();
+    digits > 0
+        && letters >= 2
+        && letters >= digits
+        && token
+            .clone()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
 }
 
 fn leet_letter(c: char) -> Option<char> {
@@ -461,7 +520,35 @@ mod tests {
         );
     }
 
+    /// The general path, character by character, as [`TokenBuilder::push`] ran before the
+    /// ASCII fast path.
+    fn tokens_by_folding(pieces: &[&str]) -> Tokens {
+        let mut builder = TokenBuilder::default();
+        for piece in pieces {
+            for c in piece.nfkc() {
+                builder.fold(c);
+            }
+            builder.end_token();
+        }
+        builder.finish()
+    }
+
     proptest! {
+        #[test]
+        fn ascii_fast_path_tokenises_like_the_general_path(
+            pieces in proptest::collection::vec("[a-zA-Z0-9 '!.,$@-]{0,40}|(aa|AAA|0|1|3|4|5|7|[a-z]){0,30}", 0..5)
+        ) {
+            let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+            let mut builder = TokenBuilder::default();
+            for piece in &pieces {
+                builder.push(piece);
+            }
+            let fast = builder.finish();
+            let general = tokens_by_folding(&pieces);
+            prop_assert_eq!(fast.text, general.text);
+            prop_assert_eq!(fast.tokens, general.tokens);
+        }
+
         #[test]
         fn tokens_are_nonempty_spans_separated_by_one_space(pieces in proptest::collection::vec("\\PC{0,40}", 0..5)) {
             let mut builder = TokenBuilder::default();
