@@ -14,6 +14,10 @@ use commentguard::classifier::{Classifier, features};
 use commentguard::comment::Comment;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+/// The allocator the server binary uses (see `src/main.rs`), so the figure is the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn corpus() -> Vec<Comment> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = root.join("../shared/datasets");
