@@ -268,28 +268,7 @@ pub fn train(
         });
     }
 
-    let mut sources: Vec<&str> = examples.iter().map(|e| e.source.as_str()).collect();
-    sources.sort_unstable();
-    sources.dedup();
-    // Calibrate for what serving meets: comments from a source the model has not seen.
-    // Leaving one source out gives more honest (less confident) held-out log-odds than
-    // random folds, whose test comments share their source with the training folds. Only
-    // within one collection, though: leaving out all of the SMS set would calibrate for a
-    // kind of text the final model has in fact seen, and it measured badly underconfident.
-    let one_group = examples.iter().all(|e| e.group() == examples[0].group());
-    let (folds, n_folds) = if one_group && sources.len() >= MIN_SOURCES_FOR_SOURCE_FOLDS {
-        let fold_of = |e: &Example| {
-            sources
-                .binary_search(&e.source.as_str())
-                .expect("every source was collected")
-        };
-        (examples.iter().map(fold_of).collect(), sources.len())
-    } else {
-        (
-            stratified_folds(examples, CALIBRATION_FOLDS, options.seed),
-            CALIBRATION_FOLDS,
-        )
-    };
+    let (folds, n_folds) = calibration_folds(examples, options.seed);
     let parts: Vec<[ClassCounts; 2]> = (0..n_folds)
         .map(|fold| fit_counts(&members(samples, &folds, fold), options))
         .collect::<anyhow::Result<_>>()?;
@@ -345,6 +324,48 @@ pub fn train(
         },
         held_out,
     })
+}
+
+/// The inner folds that calibrate a model: each example's fold, and the number of folds.
+///
+/// Calibrate for what serving meets: comments from a source the model has not seen. Leaving
+/// one source out gives more honest (less confident) held-out log-odds than random folds,
+/// whose test comments share their source with the training folds. Only within one
+/// collection, though: leaving out all of the SMS set would calibrate for a kind of text the
+/// final model has in fact seen, and it measured badly underconfident. And only when every
+/// source holds [`MIN_CALIBRATION_EXAMPLES`] of each class: a source of one spam and one
+/// ham (a whole language of a small multilingual set) leaves evidence that is noise, and
+/// calibrating on noise turns every score into 0.5. Otherwise, stratified folds.
+fn calibration_folds(examples: &[Example], seed: u64) -> (Vec<usize>, usize) {
+    let mut sources: Vec<&str> = examples.iter().map(|e| e.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let one_group = examples.iter().all(|e| e.group() == examples[0].group());
+    let sizable = |source: &str| {
+        [false, true].iter().all(|&spam| {
+            let of_class = examples
+                .iter()
+                .filter(|e| e.source == source && e.is_spam == spam)
+                .count();
+            of_class >= MIN_CALIBRATION_EXAMPLES
+        })
+    };
+    if one_group
+        && sources.len() >= MIN_SOURCES_FOR_SOURCE_FOLDS
+        && sources.iter().all(|s| sizable(s))
+    {
+        let fold_of = |e: &Example| {
+            sources
+                .binary_search(&e.source.as_str())
+                .expect("every source was collected")
+        };
+        (examples.iter().map(fold_of).collect(), sources.len())
+    } else {
+        (
+            stratified_folds(examples, CALIBRATION_FOLDS, seed),
+            CALIBRATION_FOLDS,
+        )
+    }
 }
 
 /// The samples in one fold.
@@ -588,6 +609,43 @@ mod tests {
         };
         assert!(close(&ClassCounts::sum([&ham_l, &ham_r]), &ham));
         assert!(close(&ClassCounts::sum([&spam_l, &spam_r]), &spam));
+    }
+
+    #[test]
+    fn calibration_leaves_out_sources_only_when_each_is_sizable() {
+        let example = |source: &str, is_spam: bool| Example {
+            comment: crate::comment::sample("text"),
+            is_spam,
+            source: source.into(),
+        };
+        let sized = |per_class: usize, sources: &[&str]| -> Vec<Example> {
+            sources
+                .iter()
+                .flat_map(|s| (0..2 * per_class).map(move |i| example(s, i % 2 == 0)))
+                .collect()
+        };
+        let videos = ["yt/a", "yt/b", "yt/c"];
+        let examples = sized(MIN_CALIBRATION_EXAMPLES, &videos);
+        let (folds, n) = calibration_folds(&examples, 1);
+        assert_eq!(n, 3);
+        for (e, fold) in examples.iter().zip(&folds) {
+            assert_eq!(videos[*fold], e.source);
+        }
+        // One spam short in one source: stratified folds instead.
+        let mut short = examples.clone();
+        let at = short
+            .iter()
+            .position(|e| e.source == "yt/c" && e.is_spam)
+            .unwrap();
+        short.remove(at);
+        assert_eq!(calibration_folds(&short, 1).1, CALIBRATION_FOLDS);
+        // Sources from two collections: stratified folds.
+        let mut mixed = examples.clone();
+        mixed.extend(sized(MIN_CALIBRATION_EXAMPLES, &["sms/x"]));
+        assert_eq!(calibration_folds(&mixed, 1).1, CALIBRATION_FOLDS);
+        // Too few sources: stratified folds.
+        let two = sized(MIN_CALIBRATION_EXAMPLES, &videos[..2]);
+        assert_eq!(calibration_folds(&two, 1).1, CALIBRATION_FOLDS);
     }
 
     #[test]
