@@ -347,7 +347,7 @@ mod tests {
                 counts: vec![3.0, 1.0],
             },
             calibration: Calibration {
-                slopes: [0.3, 0.2, 0.3, 0.5, 0.4, 0.1, 0.0, 0.3],
+                slopes: [0.3, 0.2, 0.3, 0.5, 0.4, 0.1, 0.0, 0.3, 0.6, 0.2],
                 intercept: -0.5,
             },
             thresholds: Thresholds {
