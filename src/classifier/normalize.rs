@@ -74,7 +74,7 @@ impl TokenBuilder {
                 text: String::with_capacity(bytes + 1 + spare),
                 tokens: Vec::with_capacity(bytes / 4 + 1),
             },
-            current: String::with_capacity(32),
+            // `current` is only used for non-ASCII prose; it allocates when first needed.
             ..TokenBuilder::default()
         }
     }
