@@ -3,9 +3,9 @@
 //!
 //! Naive Bayes treats every feature as independent evidence. Words, their pairs and their
 //! letter n-grams are anything but, so its raw log-odds are wildly overconfident: a comment
-//! it calls 99.99% spam is spam far less often than that, and some groups of features (the
-//! links, the shape) are more trustworthy than others (letter n-grams that repeat the
-//! words). Calibration fits `p = σ(prior + intercept + Σ_g slope_g · evidence_g)` on
+//! it calls 99.99% spam is spam far less often than that, and not equally so in every
+//! group of features (words, their pairs and triples repeat one another; a comment's link
+//! count or length does not). Calibration fits `p = σ(prior + intercept + Σ_g slope_g · evidence_g)` on
 //! held-out evidence, `evidence_g` being the naive-Bayes log-odds summed over group `g`'s
 //! features: Platt scaling with one slope per group. It makes `spam_probability` honest
 //! enough that a threshold of 0.99 means "wrong about one time in a hundred", and it is still
@@ -45,8 +45,9 @@ pub struct Calibration {
 }
 
 /// Ridge penalty pulling each group's slope toward the common one, in units of held-out
-/// comments. Of 0.3, 1, 3, 10 and 30, 10 measured best on YouTube (leave one video out) and
-/// within 0.001 MCC of the best on SMS (10-fold); weaker lets the slopes chase noise.
+/// comments. Of 0.3, 1, 3, 10 and 30, 10 measured best or tied on YouTube (leave one video
+/// out) and within 0.002 MCC of the best on SMS (10-fold); weaker lets the slopes chase
+/// noise.
 const RIDGE: f64 = 10.0;
 
 impl Calibration {

@@ -221,8 +221,8 @@ impl Features {
             FeatureKind::AuthorUrlDomain => ("author URL domain ", ""),
             FeatureKind::AuthorEmailDomain => ("author e-mail domain ", ""),
         };
-        // Concatenated into one exact allocation: `format!` measured at a quarter of the
-        // cost of scoring a comment, for five short strings.
+        // Concatenated into one exact allocation: for five short strings, `format!` was a
+        // tenth of a classification's instructions (callgrind), three times this.
         let parts = [before, text, more, after];
         let mut described = String::with_capacity(parts.iter().map(|p| p.len()).sum());
         for part in parts {

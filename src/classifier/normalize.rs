@@ -95,7 +95,8 @@ impl TokenBuilder {
     /// the same tokens as the general path ([`TokenBuilder::fold`], a unit test checks it)
     /// but works on bytes and writes each token straight into the output: NFKC is the
     /// identity on ASCII, no look-alike or mark can occur, and a token ends with its piece,
-    /// so no state carries over. It measured about a tenth of the cost of scoring a comment.
+    /// so no state carries over. callgrind counts a third fewer instructions for tokenising
+    /// the corpora than through the general path.
     fn push_ascii(&mut self, prose: &[u8]) {
         debug_assert!(self.current.is_empty(), "every push ends its last token");
         // Where the token being read starts in the output, its last byte and how many times
