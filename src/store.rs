@@ -9,7 +9,7 @@
 //! - `held_by_site`: `site \0 seq` → `comment`, the same queue per site;
 //! - `labels`: `site \0 comment` → [`LabeledComment`], the training labels;
 //! - `trusted`: `site \0 author` → empty; present while the author is trusted;
-//! - `fingerprints`: `site \0 hash` → [`Fingerprint`], the duplicate rule's memory;
+//! - `fingerprints`: `site \0 hash` → `Fingerprint`, the duplicate rule's memory;
 //! - `activity`: `site \0 kind subject \0 time comment` → empty, the flood rule's window.
 //!
 //! **Invariant**: a decision is in `held` and `held_by_site` exactly when it awaits review,

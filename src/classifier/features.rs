@@ -243,7 +243,7 @@ impl<'a> IntoIterator for &'a Features {
 
 /// The weight of a feature of each group, given the kinds of a comment's features: binary
 /// presence, length-normalised per group. A feature in group `g` weighs `γ_g / √(n_g · Γ)`
-/// (`n_g` features in `g`, `γ_g` its [`GROUP_WEIGHTS`] entry, `Γ` the sum of `γ²` over the
+/// (`n_g` features in `g`, `γ_g` its `GROUP_WEIGHTS` entry, `Γ` the sum of `γ²` over the
 /// groups present), so each group's squared weights sum to its share `γ_g² / Γ` and the
 /// comment's to 1. Length normalisation is what Rennie et al. found to repair naive Bayes
 /// on text ("Tackling the poor assumptions of naive Bayes", 2003): without it a long
