@@ -7,7 +7,9 @@
 //!    comment of theirs) the classifier counts only when it is very sure of spam
 //!    (`trusted_reject_threshold`); below that the comment is approved, or held when a rule
 //!    holds it: trust sets the classifier aside, never a rule;
-//! 3. otherwise the stronger of the rules' hold and the classifier's thresholds wins.
+//! 3. otherwise the stronger of the rules' hold and the classifier's thresholds wins, where
+//!    the classifier's links alone never reject ([`Score::verdict`]): a comment that only
+//!    its links push past the reject threshold is held.
 
 use crate::classifier::{Contribution, Score};
 use crate::comment::Comment;
@@ -26,7 +28,7 @@ pub fn decide(policy: &Policy, comment: &Comment, signals: &Signals, score: &Sco
     let p = score.spam_probability;
     let mut reasons = policy.evaluate(comment, signals);
     let rule_verdict = reasons.iter().filter_map(|r| r.effect).max();
-    let classifier_verdict = policy.thresholds.verdict(p);
+    let classifier_verdict = score.verdict(&policy.thresholds);
     let trusted = policy.trust_approved_authors && signals.trusted_author;
 
     let verdict = if rule_verdict == Some(Verdict::Reject) {
@@ -60,6 +62,14 @@ fn effect_rank(effect: Option<Verdict>, verdict: Verdict) -> (bool, Option<Verdi
 fn classifier_reason(policy: &Policy, score: &Score, verdict: Verdict) -> Reason {
     let p = score.spam_probability;
     let (word, threshold) = match verdict {
+        Verdict::Hold if score.links_alone_reject(&policy.thresholds) => (
+            "held",
+            format!(
+                "at or above the reject threshold {:.3} only by its links' evidence, which \
+                 alone never rejects",
+                policy.thresholds.reject
+            ),
+        ),
         Verdict::Reject => (
             "rejected",
             format!(
@@ -118,9 +128,11 @@ mod tests {
         Policy::from_table(&toml_text.parse::<toml::Table>().unwrap()).unwrap()
     }
 
+    /// A score whose comment has no link evidence.
     fn score(p: f64) -> Score {
         Score {
             spam_probability: p,
+            spam_probability_without_links: p,
             contributions: Vec::new(),
         }
     }
@@ -251,8 +263,8 @@ mod tests {
         ];
         let decide_at = |p: f64| {
             let s = Score {
-                spam_probability: p,
                 contributions: contributions.clone(),
+                ..score(p)
             };
             decide(&policy(""), &comment("x"), &Signals::default(), &s).reasons[0]
                 .message
@@ -268,11 +280,34 @@ mod tests {
             decide_at(0.2),
             "approved: 'thanks' -1.9 (spam probability 0.200, below the hold threshold 0.500)"
         );
-        let nothing = Score {
-            spam_probability: 0.4,
-            contributions: Vec::new(),
-        };
-        let a = decide(&policy(""), &comment("x"), &Signals::default(), &nothing);
+        let a = decide(&policy(""), &comment("x"), &Signals::default(), &score(0.4));
         assert!(a.reasons[0].message.starts_with("approved: no known words"));
+    }
+
+    /// A citation that only its link pushes past the reject threshold is held, and the
+    /// reason says why; with enough evidence besides the link, it is rejected.
+    #[test]
+    fn links_alone_never_reject() {
+        let cited = Score {
+            spam_probability: 0.995,
+            spam_probability_without_links: 0.1,
+            contributions: vec![Contribution {
+                feature: "one link".into(),
+                weight: 2.6,
+            }],
+        };
+        let a = decide(&policy(""), &comment("x"), &Signals::default(), &cited);
+        assert_eq!(a.verdict, Verdict::Hold);
+        assert_eq!(
+            a.reasons[0].message,
+            "held: one link +2.6 (spam probability 0.995, at or above the reject threshold \
+             0.990 only by its links' evidence, which alone never rejects)"
+        );
+        let spammy = Score {
+            spam_probability_without_links: 0.6,
+            ..cited.clone()
+        };
+        let a = decide(&policy(""), &comment("x"), &Signals::default(), &spammy);
+        assert_eq!(a.verdict, Verdict::Reject);
     }
 }

@@ -21,6 +21,10 @@ const SPAM: &str = "CHECK OUT MY CHANNEL!!! subscribe to my channel and win a fr
                     click here http://bit.ly/free-iphone-win";
 const LINKS: &str = "I compared your numbers with https://docs.example.org/perf and \
                      https://blog.example.net/benchmarks, they agree.";
+/// One citation under `.com`: the shipped model scores it past its reject threshold for the
+/// link alone (YouTube and SMS links are nearly all spam).
+const CITATION: &str =
+    "Interesting point about the sanctions, see https://www.reuters.com/world/ for the latest.";
 
 #[tokio::test]
 async fn clean_links_blocked_term_and_spam_get_their_verdicts() {
@@ -40,6 +44,16 @@ async fn clean_links_blocked_term_and_spam_get_their_verdicts() {
     let links = check(&mut client, comment("blog", "links", LINKS)).await;
     assert_eq!(links.verdict(), Verdict::Hold, "{links:?}");
     assert!(codes(&links).contains(&"rule.too_many_links"), "{links:?}");
+
+    // Links alone never reject: the citation is held, and the reason says so.
+    let cited = check(&mut client, comment("blog", "cited", CITATION)).await;
+    assert_eq!(cited.verdict(), Verdict::Hold, "{cited:?}");
+    assert!(
+        cited.reasons[0]
+            .message
+            .contains("only by its links' evidence"),
+        "{cited:?}"
+    );
 
     let blocked = check(
         &mut client,

@@ -130,7 +130,7 @@ impl Summary {
         }
         out.push_str(
             "\nWhat a blog owner sees, at the thresholds each fold's model chose from its own \
-             training data:\n\n\
+             training data (links alone never reject, as in the service):\n\n\
              | set | ham approved | ham held | ham rejected | spam approved | spam held | spam rejected |\n\
              |---|---:|---:|---:|---:|---:|---:|\n",
         );
