@@ -10,9 +10,10 @@ use commentguard::config::RawConfig;
 use commentguard::{cli_check, cli_eval, cli_train, server, telemetry};
 
 /// mimalloc rather than the system allocator: classifying a comment makes a dozen small,
-/// short-lived allocations (feature buffers, the explanation's strings), and mimalloc's
-/// thread-local free lists made it about 4% faster (`cargo bench --bench classify`, which
-/// uses the same allocator so that it measures what the server runs).
+/// short-lived allocations (feature buffers, the explanation's strings), and with
+/// mimalloc's thread-local free lists it measured about 4% faster, side by side over the
+/// shipped corpora. `cargo bench --bench classify` uses the same allocator, so that it
+/// measures what the server runs.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -445,15 +445,15 @@ mod tests {
         assert_ne!(c, Calibration::IDENTITY, "the fixture model is calibrated");
         for probe in probes() {
             let features = features::extract(&probe);
-            let mut all: Vec<f64> = classifier
+            let contributions: Vec<f64> = classifier
                 .known(&features)
                 .into_iter()
                 .map(|(f, weight, delta)| c.slopes[f.kind.group()] * weight * delta)
                 .collect();
             let logit = c.logit(&classifier.evidence(&probe));
-            let total = classifier.prior_log_odds + c.intercept + all.iter().sum::<f64>();
+            let total = classifier.prior_log_odds + c.intercept + contributions.iter().sum::<f64>();
             assert!((logit - total).abs() < 1e-9, "{logit} vs {total}");
-            let mut all: Vec<f64> = all.drain(..).map(f64::abs).collect();
+            let mut all: Vec<f64> = contributions.into_iter().map(f64::abs).collect();
             all.sort_by(|a, b| b.total_cmp(a));
             let shown: Vec<f64> = classifier
                 .score(&probe)

@@ -4,8 +4,9 @@
 //! linfa-bayes only trains on dense matrices. A dense row over all 2^20 hashed buckets is
 //! 8 MiB, so a 64-row batch would be 512 MiB and mostly zeros. Instead each fit first
 //! collects the buckets that actually occur in its training rows (the model's vocabulary)
-//! and trains on those columns only, then maps the learned counts back to their buckets. That is exactly the model a [`Classifier`] evaluates: it smooths over
-//! the same vocabulary and ignores buckets outside it (a unit test compares it with linfa).
+//! and trains on those columns only, then maps the learned counts back to their buckets.
+//! That is exactly the model a [`Classifier`] evaluates: it smooths over the same
+//! vocabulary and ignores buckets outside it (a unit test compares it with linfa).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
@@ -22,7 +23,7 @@ use serde::Deserialize;
 
 use super::Classifier;
 use super::calibration::{Budget, Calibration, Evidence, Thresholds};
-use super::features::{self, FEATURE_SCHEME, GROUPS, N_FEATURES};
+use super::features::{self, FEATURE_SCHEME, N_FEATURES};
 use super::model::{ClassCounts, TrainedModel};
 use crate::comment::Comment;
 
@@ -285,13 +286,7 @@ pub fn train(
             ClassCounts::sum(kept().map(|[_, spam]| spam)),
         ]
     };
-    let mut evidence = vec![
-        Evidence {
-            prior: 0.0,
-            groups: [0.0; GROUPS]
-        };
-        examples.len()
-    ];
+    let mut evidence = vec![Evidence::default(); examples.len()];
     for fold in 0..n_folds {
         let classifier = Classifier::from_model(&uncalibrated(summed(Some(fold))), 0);
         for (i, example) in examples.iter().enumerate() {
