@@ -276,6 +276,7 @@ pub fn weights_of_counts(counts: &[u32; GROUPS]) -> [f64; GROUPS] {
 
 /// The bucket of a feature: XXH3-64 of the text's UTF-8 bytes, seeded by its kind, masked
 /// to [`HASH_BITS`].
+#[inline]
 pub fn bucket(kind: FeatureKind, text: &str) -> u32 {
     // Masking keeps the low bits; the cast is lossless because the mask is below 2^32.
     (xxh3_64_with_seed(text.as_bytes(), kind.seed()) & (N_FEATURES as u64 - 1)) as u32
@@ -306,6 +307,7 @@ impl Collector {
 
     /// Adds the feature named by `text[start..end]`, unless its bucket is taken; says
     /// whether it was added.
+    #[inline(always)]
     fn span(&mut self, kind: FeatureKind, start: usize, end: usize) -> bool {
         let index = bucket(kind, &self.text[start..end]);
         let new = self.seen.insert(index);
@@ -357,14 +359,10 @@ impl BucketSet {
     }
 
     /// Adds `bucket`; false if it was there already.
+    #[inline]
     fn insert(&mut self, bucket: u32) -> bool {
         if 2 * (self.len + 1) > self.slots.len() {
-            let grown = vec![0; 2 * self.slots.len()];
-            let old = std::mem::replace(&mut self.slots, grown);
-            self.len = 0;
-            for slot in old.into_iter().filter(|&slot| slot != 0) {
-                self.insert(slot - 1);
-            }
+            self.grow();
         }
         let mask = self.slots.len() - 1;
         let mut at = bucket as usize & mask;
@@ -380,24 +378,28 @@ impl BucketSet {
             }
         }
     }
+
+    /// Doubles the table. Rare: the table is sized for the comment up front.
+    #[cold]
+    fn grow(&mut self) {
+        let grown = vec![0; 2 * self.slots.len()];
+        let old = std::mem::replace(&mut self.slots, grown);
+        self.len = 0;
+        for slot in old.into_iter().filter(|&slot| slot != 0) {
+            self.insert(slot - 1);
+        }
+    }
 }
 
 /// All features of a comment, one per bucket, in the order they occur.
 pub fn extract(comment: &Comment) -> Features {
     let text = plain_text(&comment.content);
-    let mut words = TokenBuilder::with_capacity(text.len(), NAMED_FEATURE_BYTES);
-    let mut links: Vec<&str> = Vec::new();
-    let mut patterns = Patterns::default();
-    let mut shape = TextShape::default();
-    for chunk in chunks(&text) {
-        patterns.scan(chunk);
-        let (prose, link) = split_link(chunk);
-        words.push(prose);
-        // Links are evidence through their domains only, so `://` and `/` are not
-        // punctuation: a comment citing its sources must not read as spam for it.
-        shape.read(prose);
-        links.extend(link);
-    }
+    let Reading {
+        words,
+        links,
+        mut patterns,
+        shape,
+    } = Reading::of(&text);
     patterns.shouting = shape.shouting();
     let Tokens {
         text: normalised,
@@ -483,6 +485,105 @@ pub fn extract(comment: &Comment) -> Features {
     out.finish()
 }
 
+/// What reading a comment's plain text finds before features are named: its prose as
+/// tokens, its links, and the patterns and shape of its text.
+struct Reading<'t> {
+    words: TokenBuilder,
+    links: Vec<&'t str>,
+    patterns: Patterns,
+    shape: TextShape<'t>,
+}
+
+impl<'t> Reading<'t> {
+    fn of(text: &'t str) -> Reading<'t> {
+        let mut reading = Reading::new(text);
+        if text.is_ascii() {
+            reading.read_ascii(text);
+        } else {
+            for chunk in chunks(text) {
+                reading.read_chunk(chunk);
+            }
+        }
+        reading
+    }
+
+    /// Nothing read yet, with room for reading `text`.
+    fn new(text: &str) -> Reading<'t> {
+        Reading {
+            words: TokenBuilder::with_capacity(text.len(), NAMED_FEATURE_BYTES),
+            links: Vec::new(),
+            patterns: Patterns::default(),
+            shape: TextShape::default(),
+        }
+    }
+
+    fn read_chunk(&mut self, chunk: &'t str) {
+        self.patterns.scan(chunk);
+        let (prose, link) = split_link(chunk);
+        self.words.push(prose);
+        // Links are evidence through their domains only, so `://` and `/` are not
+        // punctuation: a comment citing its sources must not read as spam for it.
+        self.shape.read(prose);
+        self.links.extend(link);
+    }
+
+    /// [`Reading::read_chunk`] for every chunk of an ASCII text, in one pass over its bytes
+    /// that finds the chunks, their patterns, links, shape and words together. Chunks are a
+    /// few bytes long, and reading each once per concern spent more on starting passes than
+    /// on reading: with this pass and [`ascii_class`], extraction takes a quarter fewer
+    /// instructions (callgrind over the corpora, 25.5k to 19.0k per comment).
+    ///
+    /// Shape and words are read up to where a link starts. Whether a whole chunk is a bare
+    /// domain is only known at its end; if it is, both go back to where the chunk began.
+    /// A property test checks that this reads every text as the chunk-by-chunk path does.
+    fn read_ascii(&mut self, text: &'t str) {
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while let Some(&b) = bytes.get(at) {
+            if ascii_class(b) & SEPARATOR != 0 {
+                at += 1;
+                continue;
+            }
+            let start = at;
+            let (shape_mark, words_mark) = (self.shape.mark(), self.words.mark());
+            let mut scan = ChunkScan::default();
+            let mut link = None;
+            while let Some(&b) = bytes.get(at) {
+                let class = ascii_class(b);
+                if class & SEPARATOR != 0 {
+                    break;
+                }
+                scan.byte(at - start, b);
+                if link.is_none() {
+                    if class & MAY_START_LINK != 0 && starts_link(&bytes[at..]) {
+                        // Markers hold no separator, so a marker found in the text is
+                        // inside this chunk.
+                        link = Some(at);
+                        self.shape.end_run(text);
+                        self.words.end_ascii_piece();
+                    } else {
+                        self.shape.ascii(text, at, class);
+                        self.words.push_ascii_byte(b);
+                    }
+                }
+                at += 1;
+            }
+            let chunk = &text[start..at];
+            self.patterns.add(chunk, &scan);
+            if link.is_none() {
+                self.shape.end_run(text);
+                self.words.end_ascii_piece();
+                if scan.dot && is_bare_domain(chunk) {
+                    self.shape.back_to(shape_mark);
+                    self.words.back_to(words_mark);
+                    link = Some(start);
+                }
+            }
+            self.links.extend(link.map(|link| &text[link..at]));
+        }
+    }
+}
+
 /// Top-level domains that get no feature of their own. In the training data nearly every
 /// link is spam, so `.org` and `.net` learned to mean "spam" (+2 each), and a blog comment
 /// citing Wikipedia, a report or a government statistic was rejected for its sources.
@@ -514,7 +615,7 @@ const SHORTENERS: &[&str] = &[
 ];
 
 /// Pattern evidence found in the raw chunks of a comment, before normalisation erases it.
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Patterns {
     email: bool,
     phone: bool,
@@ -525,24 +626,28 @@ struct Patterns {
 
 impl Patterns {
     fn scan(&mut self, chunk: &str) {
-        let bytes = chunk.as_bytes();
-        if let Some(at) = bytes.iter().position(|&b| b == b'@') {
+        let mut scan = ChunkScan::default();
+        for (at, &b) in chunk.as_bytes().iter().enumerate() {
+            scan.byte(at, b);
+        }
+        self.add(chunk, &scan);
+    }
+
+    /// Adds what a [`ChunkScan`] of `chunk` found.
+    fn add(&mut self, chunk: &str, scan: &ChunkScan) {
+        if let Some(at) = scan.at_sign {
             let domain = &chunk[at + 1..];
             self.email |= at > 0
                 && domain
                     .split_once('.')
                     .is_some_and(|(name, tld)| !name.is_empty() && tld.len() >= 2);
         }
-        let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
-        if digits > 0 {
-            self.phone |= digits >= 7
-                && bytes
-                    .iter()
-                    .all(|&b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'(' | b')' | b'.'));
-            self.money |= bytes.contains(&b'$')
-                || (!chunk.is_ascii() && chunk.contains(['£', '€', '¥', '₹']));
+        if scan.digits > 0 {
+            self.phone |= scan.digits >= 7 && !scan.not_phone;
+            self.money |=
+                scan.dollar || (!chunk.is_ascii() && chunk.contains(['£', '€', '¥', '₹']));
         }
-        self.exclamations |= bytes.windows(2).any(|w| w == b"!!");
+        self.exclamations |= scan.exclamations;
     }
 
     fn found(&self) -> impl Iterator<Item = &'static str> {
@@ -558,8 +663,43 @@ impl Patterns {
     }
 }
 
-/// What a pass over the prose (the text outside links) finds besides words.
+/// What [`Patterns`] needs from one chunk, gathered a byte at a time so that it fits in
+/// the one pass [`Reading::read_ascii`] makes over a comment.
 #[derive(Default)]
+struct ChunkScan {
+    /// Offset of the first `@` in the chunk.
+    at_sign: Option<usize>,
+    digits: usize,
+    /// A byte other than a digit or `+-().` was seen: not written like a phone number.
+    not_phone: bool,
+    dollar: bool,
+    exclamations: bool,
+    previous: u8,
+    /// A `.` was seen: the chunk may be a bare domain.
+    dot: bool,
+}
+
+impl ChunkScan {
+    /// Reads the byte at offset `at` of the chunk.
+    #[inline]
+    fn byte(&mut self, at: usize, b: u8) {
+        match b {
+            b'0'..=b'9' => self.digits += 1,
+            b'@' => {
+                self.at_sign.get_or_insert(at);
+            }
+            b'$' => self.dollar = true,
+            b'!' if self.previous == b'!' => self.exclamations = true,
+            b'.' => self.dot = true,
+            _ => {}
+        }
+        self.not_phone |= !(b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'(' | b')' | b'.'));
+        self.previous = b;
+    }
+}
+
+/// What a pass over the prose (the text outside links) finds besides words.
+#[derive(Debug, Default, PartialEq)]
 struct TextShape<'a> {
     letters: usize,
     capitals: usize,
@@ -567,38 +707,89 @@ struct TextShape<'a> {
     /// Runs of punctuation (`!!!`, `:)`, `?!`), cut to their first three characters, and
     /// single emoji: how people write, which word lists miss.
     punctuation: Vec<&'a str>,
+    /// Start, end and length in characters of the punctuation run being read.
+    run: Option<(usize, usize, usize)>,
+}
+
+/// How far a [`TextShape`] had read, to go back to if what it read turns out to be a link.
+struct ShapeMark {
+    letters: usize,
+    capitals: usize,
+    punctuation: usize,
 }
 
 impl<'a> TextShape<'a> {
     fn read(&mut self, prose: &'a str) {
-        // Start, end and length in characters of the run being read.
-        let mut run: Option<(usize, usize, usize)> = None;
         for (at, c) in prose.char_indices() {
-            let end = at + c.len_utf8();
-            if c.is_alphabetic() {
-                self.letters += 1;
-                self.capitals += usize::from(c.is_uppercase());
-            }
-            if is_run_punctuation(c) {
-                run = match run {
-                    // Past three characters the run goes on, but its name does not grow.
-                    Some(full @ (_, _, 3..)) => Some(full),
-                    Some((start, _, n)) => Some((start, end, n + 1)),
-                    None => Some((at, end, 1)),
-                };
-                continue;
-            }
-            if let Some((start, end, _)) = run.take() {
-                self.punctuation.push(&prose[start..end]);
-            }
-            if is_emoji(c) {
-                self.emoji = true;
-                self.punctuation.push(&prose[at..end]);
-            }
+            self.char(prose, at, c);
         }
-        if let Some((start, end, _)) = run {
-            self.punctuation.push(&prose[start..end]);
+        self.end_run(prose);
+    }
+
+    /// Reads the character `c` at byte offset `at` of `text`.
+    #[inline]
+    fn char(&mut self, text: &'a str, at: usize, c: char) {
+        let end = at + c.len_utf8();
+        if c.is_alphabetic() {
+            self.letters += 1;
+            self.capitals += usize::from(c.is_uppercase());
         }
+        if is_run_punctuation(c) {
+            self.punctuation_at(at, end);
+            return;
+        }
+        self.end_run(text);
+        if is_emoji(c) {
+            self.emoji = true;
+            self.punctuation.push(&text[at..end]);
+        }
+    }
+
+    /// [`TextShape::char`] for an ASCII byte, given its [`ascii_class`].
+    #[inline]
+    fn ascii(&mut self, text: &'a str, at: usize, class: u8) {
+        self.letters += usize::from(class & LETTER != 0);
+        self.capitals += usize::from(class & CAPITAL != 0);
+        if class & RUN_PUNCTUATION != 0 {
+            self.punctuation_at(at, at + 1);
+        } else {
+            self.end_run(text);
+        }
+    }
+
+    /// Goes on with a run of punctuation, or starts one, at the character `at..end`.
+    #[inline]
+    fn punctuation_at(&mut self, at: usize, end: usize) {
+        self.run = match self.run {
+            // Past three characters the run goes on, but its name does not grow.
+            Some(full @ (_, _, 3..)) => Some(full),
+            Some((start, _, n)) => Some((start, end, n + 1)),
+            None => Some((at, end, 1)),
+        };
+    }
+
+    /// Ends the punctuation run being read, if any: at a character that is not punctuation,
+    /// and where a piece of prose ends.
+    fn end_run(&mut self, text: &'a str) {
+        if let Some((start, end, _)) = self.run.take() {
+            self.punctuation.push(&text[start..end]);
+        }
+    }
+
+    fn mark(&self) -> ShapeMark {
+        ShapeMark {
+            letters: self.letters,
+            capitals: self.capitals,
+            punctuation: self.punctuation.len(),
+        }
+    }
+
+    /// Forgets what was read since `mark` (ASCII, so no emoji).
+    fn back_to(&mut self, mark: ShapeMark) {
+        self.letters = mark.letters;
+        self.capitals = mark.capitals;
+        self.punctuation.truncate(mark.punctuation);
+        self.run = None;
     }
 
     /// At least ten letters, three quarters of them capitals.
@@ -611,7 +802,7 @@ fn is_emoji(c: char) -> bool {
     c as u32 >= 0x1F000 || ('\u{2600}'..='\u{27BF}').contains(&c)
 }
 
-fn is_run_punctuation(c: char) -> bool {
+const fn is_run_punctuation(c: char) -> bool {
     matches!(
         c,
         '!' | '?'
@@ -790,8 +981,39 @@ fn entity_char(name: &str) -> Option<char> {
 /// and angle brackets also separate, so `"https://x.example"` and `<https://x.example>` are
 /// found; apostrophes do not, because they are inside words (`don't`).
 fn chunks(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>'))
-        .filter(|chunk| !chunk.is_empty())
+    text.split(is_separator).filter(|chunk| !chunk.is_empty())
+}
+
+const fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '"' | '<' | '>')
+}
+
+/// What [`Reading::read_ascii`] needs to know of a byte, looked up once: testing each
+/// predicate on each byte cost more than all the rest of reading it.
+const SEPARATOR: u8 = 1;
+const LETTER: u8 = 2;
+const CAPITAL: u8 = 4;
+const RUN_PUNCTUATION: u8 = 8;
+const MAY_START_LINK: u8 = 16;
+
+/// The classes of an ASCII byte (none for any other).
+#[inline]
+fn ascii_class(b: u8) -> u8 {
+    const CLASSES: [u8; 128] = {
+        let mut classes = [0; 128];
+        let mut b: u8 = 0;
+        while b < 128 {
+            let c = b as char;
+            classes[b as usize] = (is_separator(c) as u8 * SEPARATOR)
+                | (c.is_ascii_alphabetic() as u8 * LETTER)
+                | (c.is_ascii_uppercase() as u8 * CAPITAL)
+                | (is_run_punctuation(c) as u8 * RUN_PUNCTUATION)
+                | (matches!(c, 'h' | 'H' | 'w' | 'W') as u8 * MAY_START_LINK);
+            b += 1;
+        }
+        classes
+    };
+    CLASSES.get(usize::from(b)).copied().unwrap_or(0)
 }
 
 /// Splits a chunk at the start of a link (`http://`, `https://` or `www.`,
@@ -802,20 +1024,22 @@ fn chunks(text: &str) -> impl Iterator<Item = &str> {
 /// citing one source would be rejected for the citation.
 fn split_link(chunk: &str) -> (&str, Option<&str>) {
     let bytes = chunk.as_bytes();
-    let starts_link = |at: usize| {
-        ["http://", "https://", "www."].iter().any(|marker| {
-            bytes.len() - at >= marker.len()
-                && bytes[at..at + marker.len()].eq_ignore_ascii_case(marker.as_bytes())
-        })
-    };
     // Markers start with an ASCII letter, so `at` is always a char boundary.
-    let start = (0..bytes.len())
-        .find(|&at| matches!(bytes[at], b'h' | b'H' | b'w' | b'W') && starts_link(at));
-    match start {
+    match (0..bytes.len()).find(|&at| starts_link(&bytes[at..])) {
         Some(start) => (&chunk[..start], Some(&chunk[start..])),
         None if chunk.contains('.') && is_bare_domain(chunk) => ("", Some(chunk)),
         None => (chunk, None),
     }
+}
+
+/// Whether `text` starts with a link marker: `http://`, `https://` or `www.`, in any case.
+#[inline]
+fn starts_link(text: &[u8]) -> bool {
+    matches!(text.first(), Some(b'h' | b'H' | b'w' | b'W'))
+        && ["http://", "https://", "www."].iter().any(|marker| {
+            text.get(..marker.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(marker.as_bytes()))
+        })
 }
 
 /// Whether a chunk is a link written without scheme or `www.`, as comment spam writes
@@ -826,18 +1050,18 @@ fn is_bare_domain(chunk: &str) -> bool {
     let chunk = chunk.trim_start_matches(['(', '[', '\'']);
     let host = chunk.split(['/', '?', '#']).next().unwrap_or(chunk);
     let host = host.trim_end_matches(['.', ',', ')', ']', '!', '?', ';', ':', '\'']);
-    let mut labels = host.rsplit('.');
-    let Some(tld) = labels.next() else {
+    let Some((name, tld)) = host.rsplit_once('.') else {
         return false;
     };
-    let mut count = 1;
-    for label in labels {
-        if label.is_empty() || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return false;
-        }
-        count += 1;
-    }
-    count >= 2 && COMMON_TLDS.contains(&tld.to_ascii_lowercase().as_str())
+    COMMON_TLDS
+        .iter()
+        .any(|common| common.eq_ignore_ascii_case(tld))
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// Top-level domains recognised in bare links: the generic ones, and country codes that
@@ -892,6 +1116,7 @@ fn domain_forms(host: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
 
     use super::*;
     use crate::comment::sample as comment;
@@ -1045,7 +1270,95 @@ mod tests {
         );
     }
 
+    /// Reads `text` chunk by chunk, as text that is not all ASCII is read.
+    fn read_by_chunks(text: &str) -> Reading<'_> {
+        let mut reading = Reading::new(text);
+        for chunk in chunks(text) {
+            reading.read_chunk(chunk);
+        }
+        reading
+    }
+
+    /// Reads `text` in the one pass for ASCII.
+    fn read_in_one_pass(text: &str) -> Reading<'_> {
+        let mut reading = Reading::new(text);
+        reading.read_ascii(text);
+        reading
+    }
+
+    fn assert_same_reading(one_pass: Reading, by_chunks: Reading) -> Result<(), TestCaseError> {
+        prop_assert_eq!(&one_pass.links, &by_chunks.links);
+        prop_assert_eq!(&one_pass.patterns, &by_chunks.patterns);
+        prop_assert_eq!(&one_pass.shape, &by_chunks.shape);
+        let (one_pass, by_chunks) = (one_pass.words.finish(), by_chunks.words.finish());
+        prop_assert_eq!(one_pass.text, by_chunks.text);
+        prop_assert_eq!(one_pass.tokens, by_chunks.tokens);
+        Ok(())
+    }
+
+    #[test]
+    fn ascii_classes_agree_with_the_predicates() {
+        for b in 0..=u8::MAX {
+            let (c, class) = (char::from(b), ascii_class(b));
+            if !b.is_ascii() {
+                assert_eq!(class, 0, "byte {b}");
+                continue;
+            }
+            assert_eq!(class & SEPARATOR != 0, is_separator(c), "byte {b}");
+            assert_eq!(class & LETTER != 0, c.is_alphabetic(), "byte {b}");
+            assert_eq!(class & CAPITAL != 0, c.is_uppercase(), "byte {b}");
+            assert_eq!(
+                class & RUN_PUNCTUATION != 0,
+                is_run_punctuation(c),
+                "byte {b}"
+            );
+            let may_start_link = ["http://", "https://", "www."]
+                .iter()
+                .any(|marker| marker.starts_with(c.to_ascii_lowercase()));
+            assert_eq!(class & MAY_START_LINK != 0, may_start_link, "byte {b}");
+        }
+    }
+
+    #[test]
+    fn one_pass_splits_prose_from_links() {
+        let reading =
+            read_in_one_pass("see:http://x.com/a?!! now, (www.y.org) and bit.ly/abc!! ok");
+        assert_eq!(
+            reading.links,
+            ["http://x.com/a?!!", "www.y.org)", "bit.ly/abc!!"]
+        );
+        // The bare domain's `!!` was read as punctuation until the chunk ended; the `?!!`
+        // inside the first link never was.
+        assert_eq!(reading.shape.punctuation, [":", ",", "("]);
+        assert!(reading.patterns.exclamations, "patterns read links too");
+        assert_eq!(reading.words.finish().text, "see now and ok");
+        assert_same_reading(
+            read_in_one_pass("see:http://x.com/a?!! now, (www.y.org) and bit.ly/abc!! ok"),
+            read_by_chunks("see:http://x.com/a?!! now, (www.y.org) and bit.ly/abc!! ok"),
+        )
+        .unwrap();
+    }
+
     proptest! {
+        #[test]
+        fn one_pass_reads_ascii_as_the_chunk_path_does(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "http://", "HTTPS://", "www.", "wWw.", "hhttp://", "http:/", "bit.ly/x",
+                    "example.com", "done.Next", "main.rs", "(t.co/x)", "'goo.gl'", "x@y.co",
+                    "@", "$", "!!", "?!", "...", ":)", "\"", "<", ">", "'", "\t", "\n",
+                    "\u{b}", "\u{c}", "\r", " ", "555-123-4567", "87121", "fr33", "FREE",
+                    "SUBSCRIBE", "f r e e", "a", "b", "-", "_", "#", "=", ",", "+", "*", "/",
+                ]),
+                0..24,
+            ),
+            noise in "[\\x00-\\x7f]{0,40}",
+        ) {
+            for text in [pieces.concat(), noise, pieces.join(" ")] {
+                assert_same_reading(read_in_one_pass(&text), read_by_chunks(&text))?;
+            }
+        }
+
         #[test]
         fn extraction_never_panics_and_is_deterministic(
             content in "\\PC{0,200}",
