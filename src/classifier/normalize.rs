@@ -375,12 +375,19 @@ fn lookalike(c: char) -> Option<char> {
 /// Spaceless scripts are exempt, since one character there is an ordinary token.
 fn join_spaced_letters(mut raw: Tokens) -> Tokens {
     let single = |t: &Token| {
-        // No character is longer than four bytes: most tokens are ruled out unread.
-        if t.end - t.start > 4 {
-            return false;
+        let token = &raw.text[t.start..t.end];
+        // Most tokens are settled by their length: no character is longer than four bytes,
+        // and a one-byte token is an ASCII letter or digit.
+        match token.len() {
+            1 => token.as_bytes()[0].is_ascii_alphabetic(),
+            2..=4 => {
+                let mut chars = token.chars();
+                !t.spaceless
+                    && chars.next().is_some_and(char::is_alphabetic)
+                    && chars.next().is_none()
+            }
+            _ => false,
         }
-        let mut chars = raw.text[t.start..t.end].chars();
-        !t.spaceless && chars.next().is_some_and(char::is_alphabetic) && chars.next().is_none()
     };
     // Each token looked at once (not once per window of three it is in).
     let mut singles = 0;
