@@ -205,7 +205,11 @@ impl Features {
     /// `link to bit.ly`, `a phone number`.
     pub fn describe(&self, feature: &Feature) -> String {
         let text = self.text(feature);
-        let (text, more) = match text.char_indices().nth(MAX_DESCRIBED_CHARS) {
+        // No text has more characters than bytes, so most are settled without counting.
+        let cut = (text.len() > MAX_DESCRIBED_CHARS)
+            .then(|| text.char_indices().nth(MAX_DESCRIBED_CHARS))
+            .flatten();
+        let (text, more) = match cut {
             Some((cut, _)) => (&text[..cut], "…"),
             None => (text, ""),
         };
