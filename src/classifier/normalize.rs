@@ -67,6 +67,10 @@ pub struct TokenBuilder {
     /// [`TokenBuilder::push_ascii_byte`]: where it starts, its last byte and how many times
     /// in a row that byte occurred.
     ascii: Option<AsciiToken>,
+    /// How many of the last tokens are single letters, and whether three in a row ever
+    /// were: only then has [`TokenBuilder::finish`] spaced-out letters to join.
+    single_letters: usize,
+    spaced_letters: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -80,6 +84,8 @@ struct AsciiToken {
 pub struct TokensMark {
     text: usize,
     tokens: usize,
+    single_letters: usize,
+    spaced_letters: bool,
 }
 
 impl TokenBuilder {
@@ -166,6 +172,8 @@ impl TokenBuilder {
         TokensMark {
             text: self.raw.text.len(),
             tokens: self.raw.tokens.len(),
+            single_letters: self.single_letters,
+            spaced_letters: self.spaced_letters,
         }
     }
 
@@ -178,6 +186,8 @@ impl TokenBuilder {
         );
         self.raw.text.truncate(mark.text);
         self.raw.tokens.truncate(mark.tokens);
+        self.single_letters = mark.single_letters;
+        self.spaced_letters = mark.spaced_letters;
     }
 
     /// Ends the ASCII token written from `start` on: its l33t digits mapped back in place
@@ -193,18 +203,32 @@ impl TokenBuilder {
             self.raw.text.truncate(start);
             self.raw.text.push_str(&mapped);
         }
-        self.raw.tokens.push(Token {
+        self.record(Token {
             start,
             end: self.raw.text.len(),
             spaceless: false,
         });
+    }
+
+    /// Records a token written at the end of the text, and the separator after it.
+    fn record(&mut self, token: Token) {
+        let single = is_single_letter(&self.raw.text[token.start..token.end], token.spaceless);
+        self.single_letters = if single { self.single_letters + 1 } else { 0 };
+        self.spaced_letters |= self.single_letters >= 3;
+        self.raw.tokens.push(token);
         self.raw.text.push(' ');
     }
 
     /// The finished tokens.
     pub fn finish(mut self) -> Tokens {
         self.end_token();
-        join_spaced_letters(self.raw)
+        if self.spaced_letters {
+            return join_spaced_letters(&self.raw);
+        }
+        // Nothing to join: drop the trailing separator and keep the buffer.
+        let end = self.raw.tokens.last().map_or(0, |t| t.end);
+        self.raw.text.truncate(end);
+        self.raw
     }
 
     fn fold(&mut self, c: char) {
@@ -285,12 +309,11 @@ impl TokenBuilder {
         }
         let start = self.raw.text.len();
         deobfuscate_into(&self.current, &mut self.raw.text);
-        self.raw.tokens.push(Token {
+        self.record(Token {
             start,
             end: self.raw.text.len(),
             spaceless: self.current_spaceless,
         });
-        self.raw.text.push(' ');
         self.current.clear();
         self.last = None;
         self.repeats = 0;
@@ -373,33 +396,8 @@ fn lookalike(c: char) -> Option<char> {
 
 /// Three or more single-letter tokens in a row become one token: `f r e e` → `free`.
 /// Spaceless scripts are exempt, since one character there is an ordinary token.
-fn join_spaced_letters(mut raw: Tokens) -> Tokens {
-    let single = |t: &Token| {
-        let token = &raw.text[t.start..t.end];
-        // Most tokens are settled by their length: no character is longer than four bytes,
-        // and a one-byte token is an ASCII letter or digit.
-        match token.len() {
-            1 => token.as_bytes()[0].is_ascii_alphabetic(),
-            2..=4 => {
-                let mut chars = token.chars();
-                !t.spaceless
-                    && chars.next().is_some_and(char::is_alphabetic)
-                    && chars.next().is_none()
-            }
-            _ => false,
-        }
-    };
-    // Each token looked at once (not once per window of three it is in).
-    let mut singles = 0;
-    let has_run = raw.tokens.iter().any(|t| {
-        singles = if single(t) { singles + 1 } else { 0 };
-        singles == 3
-    });
-    if !has_run {
-        // Nothing to join: drop the trailing separator and keep the buffer.
-        raw.text.truncate(raw.tokens.last().map_or(0, |t| t.end));
-        return raw;
-    }
+fn join_spaced_letters(raw: &Tokens) -> Tokens {
+    let single = |t: &Token| is_single_letter(raw.get(*t), t.spaceless);
     let mut out = Tokens {
         text: String::with_capacity(raw.text.len()),
         tokens: Vec::with_capacity(raw.tokens.len()),
@@ -423,6 +421,20 @@ fn join_spaced_letters(mut raw: Tokens) -> Tokens {
         i += take;
     }
     out
+}
+
+/// Whether a token is one letter, of a script written with spaces: what `f r e e` is made
+/// of. Most tokens are settled by their length: no character is longer than four bytes, and
+/// a one-byte token is an ASCII letter or digit.
+fn is_single_letter(token: &str, spaceless: bool) -> bool {
+    match token.len() {
+        1 => token.as_bytes()[0].is_ascii_alphabetic(),
+        2..=4 => {
+            let mut chars = token.chars();
+            !spaceless && chars.next().is_some_and(char::is_alphabetic) && chars.next().is_none()
+        }
+        _ => false,
+    }
 }
 
 /// Letter-level folding: accented Latin letters to their base letter, Arabic variants to
