@@ -543,7 +543,7 @@ impl<'t> Reading<'t> {
     /// finds the chunks, their patterns, links, shape and words together. Chunks are a few
     /// bytes long, and reading each once per concern spent more on starting passes than on
     /// reading: with this pass and [`ascii_class`], extraction takes a quarter fewer
-    /// instructions (callgrind over the corpora, 25.5k to 19.0k per comment).
+    /// instructions (callgrind over the corpora, 25.5k to 19.2k per comment).
     ///
     /// Shape and words are read up to where a link starts. Whether a whole chunk is a bare
     /// domain is only known at its end; if it is, both go back to where the chunk began. So
