@@ -178,10 +178,14 @@ impl Classifier {
                 .is_gt()
         };
         let mut strongest: Vec<(&Feature, f64)> = Vec::with_capacity(TOP_CONTRIBUTIONS + 1);
+        // Once the few are chosen, most features are plainly weaker than the weakest of
+        // them, and one comparison of magnitudes settles it.
+        let mut weakest = f64::NEG_INFINITY;
         for &(f, weight, delta) in &known {
             let candidate = (f, slopes[f.kind.group()] * weight * delta);
-            if strongest.len() == TOP_CONTRIBUTIONS
-                && !stronger(candidate, strongest[TOP_CONTRIBUTIONS - 1])
+            if candidate.1.abs() < weakest
+                || strongest.len() == TOP_CONTRIBUTIONS
+                    && !stronger(candidate, strongest[TOP_CONTRIBUTIONS - 1])
             {
                 continue;
             }
@@ -191,6 +195,9 @@ impl Classifier {
                 .unwrap_or(strongest.len());
             strongest.insert(at, candidate);
             strongest.truncate(TOP_CONTRIBUTIONS);
+            if let Some(&(_, weight)) = strongest.get(TOP_CONTRIBUTIONS - 1) {
+                weakest = weight.abs();
+            }
         }
         let contributions = strongest
             .into_iter()
