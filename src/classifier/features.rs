@@ -547,9 +547,10 @@ impl<'t> Reading<'t> {
     ///
     /// Shape and words are read up to where a link starts. Whether a whole chunk is a bare
     /// domain is only known at its end; if it is, both go back to where the chunk began. So
-    /// do they at a chunk's first non-ASCII byte, and [`Reading::read_unicode_chunk`] reads
-    /// the chunk instead. A property test checks that this reads every text as the
-    /// chunk-by-chunk path does.
+    /// do they at a chunk's first non-ASCII byte (a character of the chunk, or a Unicode
+    /// space ending it), and [`Reading::read_unicode_chunk`] reads the chunk instead. A
+    /// property test checks that this reads every text as the chunk-by-chunk path does, and
+    /// a golden test that extraction is what it was before this pass existed.
     fn read(&mut self, text: &'t str) {
         let bytes = text.as_bytes();
         let mut at = 0;
@@ -1007,15 +1008,15 @@ const fn is_separator(c: char) -> bool {
     c.is_whitespace() || matches!(c, '"' | '<' | '>')
 }
 
-/// What [`Reading::read`] needs to know of a byte, looked up once: testing each
-/// predicate on each byte cost more than all the rest of reading it.
+// The classes of `ascii_class`.
 const SEPARATOR: u8 = 1;
 const LETTER: u8 = 2;
 const CAPITAL: u8 = 4;
 const RUN_PUNCTUATION: u8 = 8;
 const MAY_START_LINK: u8 = 16;
 
-/// The classes of an ASCII byte (none for any other).
+/// What [`Reading::read`] needs to know of a byte, looked up once: testing each predicate
+/// on each byte cost more than all the rest of reading it. No class for non-ASCII bytes.
 #[inline]
 fn ascii_class(b: u8) -> u8 {
     const CLASSES: [u8; 128] = {
@@ -1298,12 +1299,6 @@ mod tests {
         reading
     }
 
-    fn read_in_one_pass(text: &str) -> Reading<'_> {
-        let mut reading = Reading::new(text);
-        reading.read(text);
-        reading
-    }
-
     fn assert_same_reading(one_pass: Reading, by_chunks: Reading) -> Result<(), TestCaseError> {
         prop_assert_eq!(&one_pass.links, &by_chunks.links);
         prop_assert_eq!(&one_pass.patterns, &by_chunks.patterns);
@@ -1312,6 +1307,36 @@ mod tests {
         prop_assert_eq!(one_pass.text, by_chunks.text);
         prop_assert_eq!(one_pass.tokens, by_chunks.tokens);
         Ok(())
+    }
+
+    /// Extraction as it was before the one-pass reader (commit a693abf), recorded for the
+    /// test fixtures, fuzzed comments and edge cases: every feature's bucket and description,
+    /// in order. Both reading paths share helpers, so comparing them cannot show a change
+    /// in those; this can.
+    #[test]
+    fn extraction_matches_the_golden_file() {
+        #[derive(serde::Deserialize)]
+        struct Golden {
+            text: String,
+            author_url: String,
+            author_email: String,
+            features: Vec<String>,
+        }
+        let golden = include_str!("../../tests/fixtures/extraction-golden.jsonl");
+        for line in golden.lines() {
+            let golden: Golden = serde_json::from_str(line).expect("a golden record");
+            let c = Comment {
+                author_url: golden.author_url,
+                author_email: golden.author_email,
+                ..comment(&golden.text)
+            };
+            let features = extract(&c);
+            let described: Vec<String> = features
+                .iter()
+                .map(|f| format!("{} {}", f.index, features.describe(f)))
+                .collect();
+            assert_eq!(described, golden.features, "{:?}", golden.text);
+        }
     }
 
     #[test]
@@ -1339,8 +1364,7 @@ mod tests {
 
     #[test]
     fn one_pass_splits_prose_from_links() {
-        let reading =
-            read_in_one_pass("see:http://x.com/a?!! now, (www.y.org) and bit.ly/abc!! ok");
+        let reading = Reading::of("see:http://x.com/a?!! now, (www.y.org) and bit.ly/abc!! ok");
         assert_eq!(
             reading.links,
             ["http://x.com/a?!!", "www.y.org)", "bit.ly/abc!!"]
@@ -1351,7 +1375,7 @@ mod tests {
         assert!(reading.patterns.exclamations, "patterns read links too");
         assert_eq!(reading.words.finish().text, "see now and ok");
         assert_same_reading(
-            read_in_one_pass("see:http://x.com/a?!! now, (www.y.org) and bit.ly/abc!! ok"),
+            Reading::of("see:http://x.com/a?!! now, (www.y.org) and bit.ly/abc!! ok"),
             read_by_chunks("see:http://x.com/a?!! now, (www.y.org) and bit.ly/abc!! ok"),
         )
         .unwrap();
@@ -1362,7 +1386,8 @@ mod tests {
         fn one_pass_reads_as_the_chunk_path_does(
             pieces in proptest::collection::vec(
                 proptest::sample::select(vec![
-                    "http://", "HTTPS://", "www.", "wWw.", "hhttp://", "http:/", "bit.ly/x",
+                    "http://", "https://", "HTTPS://", "www.", "wWw.", "hhttp://", "http:/",
+                    "bit.ly/x", "[", "]", "don't.com",
                     "example.com", "done.Next", "main.rs", "(t.co/x)", "'goo.gl'", "x@y.co",
                     "@", "$", "!!", "?!", "...", ":)", "\"", "<", ">", "'", "\t", "\n",
                     "\u{b}", "\u{c}", "\r", " ", "555-123-4567", "87121", "fr33", "FREE",
@@ -1376,7 +1401,7 @@ mod tests {
             unicode in "\\PC{0,40}",
         ) {
             for text in [pieces.concat(), pieces.join(" "), ascii, unicode] {
-                assert_same_reading(read_in_one_pass(&text), read_by_chunks(&text))?;
+                assert_same_reading(Reading::of(&text), read_by_chunks(&text))?;
             }
         }
 

@@ -221,6 +221,7 @@ impl TokenBuilder {
 
     /// The finished tokens.
     pub fn finish(mut self) -> Tokens {
+        self.end_ascii_piece();
         self.end_token();
         if self.spaced_letters {
             return join_spaced_letters(&self.raw);
