@@ -749,7 +749,6 @@ impl<'a> TextShape<'a> {
     }
 
     /// Reads the character `c` at byte offset `at` of `text`.
-    #[inline]
     fn char(&mut self, text: &'a str, at: usize, c: char) {
         let end = at + c.len_utf8();
         if c.is_alphabetic() {
