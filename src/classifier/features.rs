@@ -30,7 +30,7 @@ pub const HASH_BITS: u32 = 20;
 pub const N_FEATURES: usize = 1 << HASH_BITS;
 /// Version of the extraction rules, stored in every model file. Bump on any change to
 /// [`extract`]'s output.
-pub const FEATURE_SCHEME: u32 = 6;
+pub const FEATURE_SCHEME: u32 = 7;
 
 /// What [`FEATURE_SCHEME`] extracts, for model cards. Kept next to the code it describes so
 /// the two change together.
@@ -41,7 +41,8 @@ hyphens, tatweel and combining marks dropped (the Persian zero-width non-joiner 
 words); accents removed from Latin letters; Arabic/Persian letter variants unified and their \
 digits folded to ASCII; lower-cased; letters repeated more than twice cut to two; l33t digits \
 and Cyrillic/Greek look-alikes in Latin words mapped back; spaced-out letters (`f r e e`) joined.
-- **Words, word pairs and word triples**. Scripts written without spaces (CJK, Thai, Lao, \
+- **Words, word pairs and word triples**, and the first five letters of each Latin-script word \
+longer than that (a truncation stemmer). Scripts written without spaces (CJK, Thai, Lao, \
 Khmer, Myanmar) as character 1- and 2-grams instead of words.
 - **Links** (`http(s)://`, `www.` or a bare `name.tld/…` with a common TLD): the host and its \
 registrable part, the top-level domain (except the `.org`, `.net`, `.edu` and `.gov` of \
@@ -59,6 +60,14 @@ into 2^20 buckets.";
 /// Longest feature text shown in an explanation; longer ones are cut so a pasted blob
 /// cannot bloat a response.
 const MAX_DESCRIBED_CHARS: usize = 48;
+
+/// How many letters a [`FeatureKind::Stem`] keeps: a common length for truncation stemming
+/// of English, chosen before measuring. Only words of ASCII letters get one: the other scripts here inflect differently (Persian
+/// and Arabic prefix their words, so a word's start is not its stem), and the corpora
+/// measured are English. On held-out YouTube videos, stems took spam F1 from 0.935 to 0.937
+/// and MCC from 0.878 to 0.882; SMS did not move (0.972 / 0.968 to 0.972 / 0.969). Six
+/// letters measured 0.935 / 0.879.
+const STEM_LETTERS: usize = 5;
 
 /// What part of the comment a feature came from, and so how it reads in an explanation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -92,6 +101,11 @@ pub enum FeatureKind {
     LinkCount,
     /// The comment's length in words and in characters, bucketed.
     Size,
+    /// The first [`STEM_LETTERS`] letters of a longer word of ASCII letters: the crudest
+    /// stemmer there is, and the cheapest. Spam spells its few verbs every way
+    /// (`subscribed`, `subscribers`, `subscribing`, `suscribe`), and each inflection alone is
+    /// too rare in training to carry evidence; their shared start is not.
+    Stem,
 }
 
 /// Number of weighting groups; see [`FeatureKind::group`].
@@ -99,7 +113,7 @@ pub const GROUPS: usize = 10;
 
 /// What each group holds, for model cards.
 pub const GROUP_NAMES: [&str; GROUPS] = [
-    "words",
+    "words and stems",
     "word pairs",
     "letter n-grams",
     "links",
@@ -137,6 +151,7 @@ impl FeatureKind {
             FeatureKind::Triple => 7,
             FeatureKind::LinkCount => 8,
             FeatureKind::Size => 9,
+            FeatureKind::Stem => 0,
         }
     }
 
@@ -158,6 +173,7 @@ impl FeatureKind {
             FeatureKind::AuthorEmailDomain => 11,
             FeatureKind::LinkCount => 12,
             FeatureKind::Size => 13,
+            FeatureKind::Stem => 14,
         }
     }
 }
@@ -215,6 +231,7 @@ impl Features {
         };
         let (before, after) = match feature.kind {
             FeatureKind::Word | FeatureKind::Pair | FeatureKind::Triple => ("'", "'"),
+            FeatureKind::Stem => ("words starting '", "'"),
             FeatureKind::Letters => ("letters '", "'"),
             FeatureKind::LinkDomain => ("link to ", ""),
             FeatureKind::LinkSuffix => ("link under .", ""),
@@ -412,7 +429,7 @@ pub fn extract(comment: &Comment) -> Features {
     // Measured after normalisation, so padding with tatweel or zero-width characters does
     // not change a comment's length.
     let length = normalised.chars().count();
-    let mut out = Collector::new(normalised, 3 * tokens.len() + shape.punctuation.len() + 16);
+    let mut out = Collector::new(normalised, 4 * tokens.len() + shape.punctuation.len() + 16);
 
     for (i, token) in tokens.iter().enumerate() {
         if token.spaceless {
@@ -430,18 +447,23 @@ pub fn extract(comment: &Comment) -> Features {
             }
             continue;
         }
+        let word = &out.text.as_bytes()[token.start..token.end];
+        let stem = word.len() > STEM_LETTERS && word.iter().all(u8::is_ascii_alphabetic);
+        let number = word.len() >= 3 && word.iter().all(u8::is_ascii_digit);
         out.span(FeatureKind::Word, token.start, token.end);
+        if stem {
+            out.span(FeatureKind::Stem, token.start, token.start + STEM_LETTERS);
+        }
         if let Some(next) = tokens.get(i + 1).filter(|next| !next.spaceless) {
             out.span(FeatureKind::Pair, token.start, next.end);
             if let Some(last) = tokens.get(i + 2).filter(|last| !last.spaceless) {
                 out.span(FeatureKind::Triple, token.start, last.end);
             }
         }
-        let word = &out.text.as_bytes()[token.start..token.end];
-        if word.len() >= 3 && word.iter().all(u8::is_ascii_digit) {
+        if number {
             // The size of a number, not the number: `87121` and `80086` are both SMS short
             // codes.
-            let digits = format!("a {}-digit number", word.len());
+            let digits = format!("a {}-digit number", token.end - token.start);
             out.owned(FeatureKind::Shape, &digits);
         }
     }
@@ -1204,6 +1226,29 @@ mod tests {
         }
     }
 
+    /// Inflections of one word share a stem; short words, numbers and other scripts get none.
+    #[test]
+    fn longer_latin_words_have_a_stem() {
+        let got = described(&comment(
+            "Subscribed? SUBSCRIBERS subscribing suscribe hello views 123456 café канала تلگرام",
+        ));
+        let stems: Vec<&str> = got
+            .iter()
+            .filter_map(|f| f.strip_prefix("words starting "))
+            .collect();
+        // One `subsc` for three words (one feature per bucket); the accent is removed first.
+        assert_eq!(stems, ["'subsc'", "'suscr'"], "{got:?}");
+        for word in [
+            "'subscribed'",
+            "'subscribers'",
+            "'subscribing'",
+            "'hello'",
+            "'cafe'",
+        ] {
+            assert!(got.contains(&word.to_string()), "{word}: {got:?}");
+        }
+    }
+
     /// A citation reads as a link to its domain, not as "a link under .org", which the
     /// training data taught to mean spam.
     #[test]
@@ -1308,25 +1353,34 @@ mod tests {
         Ok(())
     }
 
-    /// Extraction as it was before the one-pass reader (commit a693abf), recorded for the
-    /// test fixtures, fuzzed comments and edge cases: every feature's bucket and description,
-    /// in order. Both reading paths share helpers, so comparing them cannot show a change
-    /// in those; this can.
+    /// Extraction recorded for the test fixtures, fuzzed comments and edge cases: every
+    /// feature's bucket and description, in order. The one-pass reader and the
+    /// chunk-by-chunk path share helpers, so comparing them cannot show a change in those;
+    /// this can. Recorded before the one-pass reader existed (commit a693abf), and again
+    /// when scheme 7 added stems, with every other feature unchanged.
+    ///
+    /// After a deliberate change to the scheme, rewrite the file with
+    /// `COMMENTGUARD_BLESS_GOLDEN=1 cargo test golden` and review its diff.
     #[test]
     fn extraction_matches_the_golden_file() {
-        #[derive(serde::Deserialize)]
+        #[derive(serde::Deserialize, serde::Serialize)]
         struct Golden {
-            text: String,
-            author_url: String,
             author_email: String,
+            author_url: String,
             features: Vec<String>,
+            text: String,
         }
-        let golden = include_str!("../../tests/fixtures/extraction-golden.jsonl");
-        for line in golden.lines() {
-            let golden: Golden = serde_json::from_str(line).expect("a golden record");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/extraction-golden.jsonl"
+        );
+        let bless = std::env::var_os("COMMENTGUARD_BLESS_GOLDEN").is_some();
+        let mut blessed = String::new();
+        for line in include_str!("../../tests/fixtures/extraction-golden.jsonl").lines() {
+            let mut golden: Golden = serde_json::from_str(line).expect("a golden record");
             let c = Comment {
-                author_url: golden.author_url,
-                author_email: golden.author_email,
+                author_url: golden.author_url.clone(),
+                author_email: golden.author_email.clone(),
                 ..comment(&golden.text)
             };
             let features = extract(&c);
@@ -1334,7 +1388,16 @@ mod tests {
                 .iter()
                 .map(|f| format!("{} {}", f.index, features.describe(f)))
                 .collect();
-            assert_eq!(described, golden.features, "{:?}", golden.text);
+            if bless {
+                golden.features = described;
+                blessed += &serde_json::to_string(&golden).expect("serialisable");
+                blessed.push('\n');
+            } else {
+                assert_eq!(described, golden.features, "{:?}", golden.text);
+            }
+        }
+        if bless {
+            std::fs::write(path, blessed).expect("the golden file is writable");
         }
     }
 

@@ -410,6 +410,26 @@ mod tests {
         );
     }
 
+    /// Training saw only `subscribe`; its other forms still count as spam evidence, through
+    /// the stem they share.
+    #[test]
+    fn an_unseen_inflection_counts_through_its_stem() {
+        let classifier = Classifier::from_model(&fixture_model(), 0);
+        let score = classifier.score(&comment("subscribing"));
+        let stem = score
+            .contributions
+            .iter()
+            .find(|c| c.feature == "words starting 'subsc'")
+            .unwrap_or_else(|| panic!("no stem in {score:?}"));
+        assert!(stem.weight > 0.0, "{score:?}");
+        assert!(
+            !score
+                .contributions
+                .iter()
+                .any(|c| c.feature == "'subscribing'")
+        );
+    }
+
     #[test]
     fn long_comments_do_not_underflow() {
         let classifier = Classifier::from_model(&fixture_model(), 0);
