@@ -190,6 +190,18 @@ pub struct Feature {
     /// Span of [`Features::text`] naming the feature.
     start: u32,
     end: u32,
+    /// [`FeatureKind::group`] of `kind`, settled where the feature is made, where the kind
+    /// is usually a constant. Scoring needs a feature's group several times, and there the
+    /// `match` compiled to a jump table whose mispredictions cost 6% of a classification.
+    group: u8,
+}
+
+impl Feature {
+    /// The feature's weighting group, [`FeatureKind::group`] of its kind.
+    #[inline]
+    pub fn group(&self) -> usize {
+        usize::from(self.group)
+    }
 }
 
 /// The features of one comment and the text they are named in.
@@ -339,6 +351,8 @@ impl Collector {
                 // Comments are validated far below 4 GiB; spans fit in u32.
                 start: start as u32,
                 end: end as u32,
+                // Groups are below GROUPS.
+                group: kind.group() as u8,
             });
         }
         new
@@ -1486,6 +1500,7 @@ mod tests {
                 for f in &first {
                     prop_assert!((f.index as usize) < N_FEATURES);
                     prop_assert!(!first.text(f).is_empty());
+                    prop_assert_eq!(f.group(), f.kind.group());
                 }
             }
         }

@@ -182,7 +182,7 @@ impl Classifier {
         // them, and one comparison of magnitudes settles it.
         let mut weakest = f64::NEG_INFINITY;
         for &(f, weight, delta) in &known {
-            let candidate = (f, slopes[f.kind.group()] * weight * delta);
+            let candidate = (f, slopes[f.group()] * weight * delta);
             if candidate.1.abs() < weakest
                 || strongest.len() == TOP_CONTRIBUTIONS
                     && !stronger(candidate, strongest[TOP_CONTRIBUTIONS - 1])
@@ -228,13 +228,13 @@ impl Classifier {
         for f in features {
             let delta = self.log_odds[f.index as usize];
             if !delta.is_nan() {
-                counts[f.kind.group()] += 1;
+                counts[f.group()] += 1;
                 known.push((f, 0.0, delta));
             }
         }
         let weights = features::weights_of_counts(&counts);
         for (f, weight, _) in &mut known {
-            *weight = weights[f.kind.group()];
+            *weight = weights[f.group()];
         }
         known
     }
@@ -246,7 +246,7 @@ impl Classifier {
     fn sum_evidence(&self, known: &[Known]) -> Evidence {
         let mut groups = [0.0; features::GROUPS];
         for &(f, w, delta) in known {
-            groups[f.kind.group()] += w * delta;
+            groups[f.group()] += w * delta;
         }
         Evidence {
             prior: self.prior_log_odds,
@@ -475,7 +475,7 @@ mod tests {
             let contributions: Vec<f64> = classifier
                 .known(&features)
                 .into_iter()
-                .map(|(f, weight, delta)| c.slopes[f.kind.group()] * weight * delta)
+                .map(|(f, weight, delta)| c.slopes[f.group()] * weight * delta)
                 .collect();
             let logit = c.logit(&classifier.evidence(&probe));
             let total = classifier.prior_log_odds + c.intercept + contributions.iter().sum::<f64>();

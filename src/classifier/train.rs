@@ -129,7 +129,7 @@ impl Sample {
             // One feature per bucket.
             row: features
                 .iter()
-                .map(|f| (f.index as usize, weights[f.kind.group()]))
+                .map(|f| (f.index as usize, weights[f.group()]))
                 .collect(),
             is_spam: example.is_spam,
         }
