@@ -124,7 +124,7 @@ impl Sample {
     /// (every one is in the vocabulary of a model trained on it).
     pub fn new(example: &Example) -> Sample {
         let features = features::extract(&example.comment);
-        let weights = features::group_weights(features.iter().map(|f| f.kind));
+        let weights = features::group_weights(&features);
         Sample {
             // One feature per bucket.
             row: features
