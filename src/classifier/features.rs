@@ -42,8 +42,8 @@ words); accents removed from Latin letters; Arabic/Persian letter variants unifi
 digits folded to ASCII; lower-cased; letters repeated more than twice cut to two; l33t digits \
 and Cyrillic/Greek look-alikes in Latin words mapped back; spaced-out letters (`f r e e`) joined.
 - **Words, word pairs and word triples**, and the first five letters of each word of ASCII \
-letters (after normalisation) longer than that: a truncation stemmer. Scripts written without spaces (CJK, Thai, Lao, \
-Khmer, Myanmar) as character 1- and 2-grams instead of words.
+letters (after normalisation) longer than that: a truncation stemmer. Scripts written \
+without spaces (CJK, Thai, Lao, Khmer, Myanmar) as character 1- and 2-grams instead of words.
 - **Links** (`http(s)://`, `www.` or a bare `name.tld/…` with a common TLD): the host and its \
 registrable part, the top-level domain (except the `.org`, `.net`, `.edu` and `.gov` of \
 citations), whether it is a link shortener or a raw IP address.
@@ -53,8 +53,8 @@ emoji. **Shape**: the digit count of numbers, whether there is an emoji. **Link 
 (none, one, two, more). **Size**: length in words and in characters (bucketed).
 - **Author**: the author URL's host and the e-mail's domain.
 - Every feature counts once per comment (presence), weighted so that each group (words \
-and stems, pairs, triples, characters, links, patterns, shape, punctuation, link count, size) gets a \
-fixed share of a unit-length row, and hashed with XXH3-64 (seeded by the feature's kind) \
+and stems, pairs, triples, characters, links, patterns, shape, punctuation, link count, \
+size) gets a fixed share of a unit-length row, and hashed with XXH3-64 (seeded by the feature's kind) \
 into 2^20 buckets.";
 
 /// Longest feature text shown in an explanation; longer ones are cut so a pasted blob
@@ -202,6 +202,7 @@ pub struct Feature {
 }
 
 impl Feature {
+    /// What part of the comment the feature came from.
     pub fn kind(&self) -> FeatureKind {
         self.kind
     }
@@ -597,7 +598,7 @@ impl<'t> Reading<'t> {
     /// do they at a chunk's first non-ASCII byte (a character of the chunk, or a Unicode
     /// space ending it), and [`Reading::read_unicode_chunk`] reads the chunk instead. A
     /// property test checks that this reads every text as the chunk-by-chunk path does, and
-    /// a golden test that extraction is what it was before this pass existed.
+    /// a golden test holds extraction to its recorded output.
     fn read(&mut self, text: &'t str) {
         let bytes = text.as_bytes();
         let mut at = 0;
