@@ -13,6 +13,8 @@ Experiments
 
 Peers
   bogofilter       the Debian package, bulk mode, a fresh word list per fold
+  spamassassin     the Debian package: stock rules plus its Bayes classifier, trained per fold
+  spamassassin-bayes  the same run's Bayes probability alone
   sklearn-mnb      scikit-learn MultinomialNB on word counts (the textbook naive Bayes)
   linear-svm       LinearSVC on TF-IDF word 1-2-grams + char_wb 2-5-grams
   logistic-regr    LogisticRegression on the same TF-IDF features
@@ -26,9 +28,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import datetime as dt
 import json
+import mailbox
 import os
+import re
 import platform
 import shutil
 import statistics
@@ -36,6 +41,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -193,6 +199,13 @@ def tool_failure(proc: subprocess.CompletedProcess, what: str) -> PeerError:
     return PeerError(f"{what} exited {proc.returncode}: {' | '.join(tail) or '(no output)'}")
 
 
+def mbox_body(text: str) -> str:
+    """A comment as a message body. mbox-style `>From ` escaping keeps one comment one message
+    in an mbox."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(">" + ln if ln.startswith("From ") else ln for ln in lines) + "\n"
+
+
 class Bogofilter:
     """bogofilter 1.2.x, trained and queried the way a mail system would use it.
 
@@ -232,12 +245,9 @@ class Bogofilter:
 
     @classmethod
     def message(cls, text: str) -> str:
-        """The comment as a whole message (HEADER, then the text as body). mbox-style `>From `
-        escaping keeps one comment one message in the training mbox; the test files get the
-        same bytes so training and testing tokenise alike."""
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        body = "\n".join(">" + ln if ln.startswith("From ") else ln for ln in lines)
-        return cls.HEADER + body + "\n"
+        """The comment as a whole message (HEADER, then the text as body). The test files get
+        the same bytes as the training mbox, so training and testing tokenise alike."""
+        return cls.HEADER + mbox_body(text)
 
     def run(self, fold: Fold) -> PeerOutput:
         work = fold.dir / "bogofilter"
@@ -328,6 +338,177 @@ class Bogofilter:
             if len(parts) == 2 and parts[0].strip() in keys:
                 out[parts[0].strip()] = float(parts[1].split("#")[0])
         return out
+
+
+class SpamAssassin:
+    """SpamAssassin 4.0 as a mail server runs it, with its Bayes classifier trained per fold.
+
+    Each comment becomes a small e-mail that carries the same plausible headers for ham and
+    spam (a blog's comment notification: From, To, Subject, Date, Message-ID). Stock rules
+    score missing headers, so bare comments would all collect the same points for that.
+    `sa-learn` registers an mbox of spam and one of ham into a fresh Bayes database per fold;
+    auto-learning is off, so testing never trains. `spamassassin --local` (no network tests)
+    then checks an mbox of the test comments with the stock rules and site configuration.
+    SpamAssassin takes some 50 ms a comment, so the test mbox is split into one chunk per CPU,
+    checked side by side; its rate is therefore not reported.
+
+    One run gives two rows (see `rows`): the stock verdict of all rules including Bayes, and
+    the Bayes probability alone, which is the like-for-like peer of a trained classifier.
+    """
+
+    # `report_safe 0` adds headers instead of wrapping flagged messages in a report;
+    # `add_header` exposes the Bayes probability (four decimals, as SpamAssassin prints it).
+    PREFS = (
+        "use_bayes 1\n"
+        "bayes_auto_learn 0\n"
+        "bayes_path {db}\n"
+        "report_safe 0\n"
+        "add_header all Bayes _BAYES_\n"
+    )
+    STATUS = re.compile(r"^(Yes|No), score=(-?\d+(?:\.\d+)?) ")
+
+    def __init__(self, spamassassin: str = "spamassassin", sa_learn: str = "sa-learn"):
+        self.spamassassin = spamassassin
+        self.sa_learn = sa_learn
+        # Per fold folder: both rows' outputs, or the error both rows then report.
+        self._done: dict[Path, tuple[PeerOutput, PeerOutput] | PeerError] = {}
+
+    def rows(self) -> list[SpamAssassinRow]:
+        return [
+            SpamAssassinRow("spamassassin", self, stock=True),
+            SpamAssassinRow("spamassassin-bayes", self, stock=False),
+        ]
+
+    @staticmethod
+    def message_id(name: str) -> str:
+        """Bayes reads the Message-ID, split into tokens at punctuation, so no token of it may
+        carry over from training to testing: `<test-000012@…>` would share `000012` with a
+        training comment and inherit its label. A hash of `name` is a token no other message has."""
+        return f"<{hashlib.sha256(name.encode()).hexdigest()[:32]}@blog.example>"
+
+    @classmethod
+    def message(cls, name: str, text: str) -> str:
+        return (
+            "From comments@blog.example Thu Jan  1 00:00:00 2015\n"
+            "From: Blog comments <comments@blog.example>\n"
+            "To: moderator@blog.example\n"
+            "Subject: New comment\n"
+            "Date: Thu, 01 Jan 2015 00:00:00 +0000\n"
+            f"Message-ID: {cls.message_id(name)}\n"
+            "MIME-Version: 1.0\n"
+            "Content-Type: text/plain; charset=utf-8\n"
+            "Content-Transfer-Encoding: 8bit\n"
+            "\n" + mbox_body(text) + "\n"
+        )
+
+    def outputs(self, fold: Fold) -> tuple[PeerOutput, PeerOutput]:
+        """(stock verdict, Bayes alone) for the fold, from one training and one checking run."""
+        if fold.dir not in self._done:
+            try:
+                self._done[fold.dir] = self._run(fold)
+            except PeerError as e:
+                self._done[fold.dir] = e
+        done = self._done[fold.dir]
+        if isinstance(done, PeerError):
+            raise done
+        return done
+
+    def _run(self, fold: Fold) -> tuple[PeerOutput, PeerOutput]:
+        work = fold.dir / "spamassassin"
+        work.mkdir()
+        prefs = work / "prefs.cf"
+        prefs.write_text(self.PREFS.format(db=work / "bayes"), encoding="utf-8")
+        for flag, is_spam in (("--spam", True), ("--ham", False)):
+            mbox = work / ("train-spam.mbox" if is_spam else "train-ham.mbox")
+            mbox.write_text(
+                "".join(
+                    self.message(f"train-{i}", r.text)
+                    for i, r in enumerate(fold.train)
+                    if r.is_spam == is_spam
+                ),
+                encoding="utf-8",
+            )
+            proc = run_tool([self.sa_learn, "--local", "-p", str(prefs), flag, "--mbox", str(mbox)])
+            if proc.returncode != 0:
+                raise tool_failure(proc, f"sa-learn {flag}")
+        chunks = min(os.cpu_count() or 1, len(fold.test))
+        test_ids = {self.message_id(f"test-{i}"): i for i in range(len(fold.test))}
+        paths = []
+        for c in range(chunks):
+            path = work / f"test-{c}.mbox"
+            path.write_text(
+                "".join(
+                    self.message(f"test-{i}", r.text)
+                    for i, r in enumerate(fold.test)
+                    if i % chunks == c
+                ),
+                encoding="utf-8",
+            )
+            paths.append(path)
+        with ThreadPoolExecutor(max_workers=chunks) as pool:
+            procs = list(pool.map(self._check, paths))
+        results: dict[int, tuple[bool, float, float]] = {}
+        for path, proc in zip(paths, procs, strict=True):
+            if proc.returncode != 0:
+                raise tool_failure(proc, "spamassassin --mbox")
+            checked = path.with_suffix(".out")
+            checked.write_text(proc.stdout, encoding="utf-8")
+            results.update(self._parse(checked, test_ids))
+        if sorted(results) != list(range(len(fold.test))):
+            raise PeerError(f"spamassassin answered for {len(results)} of {len(fold.test)}")
+        flagged, total, bayes = (np.array(v) for v in zip(*(results[i] for i in sorted(results))))
+        return (
+            PeerOutput(predicted_spam=flagged.astype(bool), score=total),
+            # 0.5 is what SpamAssassin reports when Bayes has no opinion; it counts as ham.
+            PeerOutput(predicted_spam=bayes > 0.5, score=bayes),
+        )
+
+    def _check(self, mbox: Path) -> subprocess.CompletedProcess:
+        prefs = mbox.parent / "prefs.cf"
+        cmd = [self.spamassassin, "--local", "-p", str(prefs), "--mbox", str(mbox)]
+        return run_tool(cmd, timeout=3600)
+
+    @classmethod
+    def _parse(
+        cls, checked: Path, test_ids: dict[str, int]
+    ) -> dict[int, tuple[bool, float, float]]:
+        """Test index → (flagged, total score, Bayes probability), from the headers that
+        SpamAssassin added to each message."""
+        out = {}
+        for msg in mailbox.mbox(checked, create=False):
+            msgid, status, bayes = msg["Message-ID"], msg["X-Spam-Status"], msg["X-Spam-Bayes"]
+            index = test_ids.get((msgid or "").strip())
+            verdict = cls.STATUS.match(" ".join((status or "").split()))
+            if index is None or not verdict or bayes is None:
+                raise PeerError(f"unexpected spamassassin headers {msgid!r} {status!r} {bayes!r}")
+            out[index] = (
+                verdict.group(1) == "Yes",
+                float(verdict.group(2)),
+                float(bayes),
+            )
+        return out
+
+    def version(self) -> str:
+        try:
+            proc = run_tool([self.spamassassin, "--version"])
+        except PeerError as e:
+            return f"unavailable ({e})"
+        return (proc.stdout or proc.stderr).strip().splitlines()[0]
+
+
+@dataclasses.dataclass
+class SpamAssassinRow:
+    """One of the two rows a SpamAssassin run gives: the stock verdict (score ≥ the required
+    5.0, from every rule including Bayes; AUC from the total score) or Bayes alone (spam when
+    its probability is above 0.5; AUC from the probability)."""
+
+    name: str
+    spamassassin: SpamAssassin
+    stock: bool
+
+    def run(self, fold: Fold) -> PeerOutput:
+        stock, bayes = self.spamassassin.outputs(fold)
+        return stock if self.stock else bayes
 
 
 class SklearnPeer:
@@ -791,8 +972,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--bogofilter", default="bogofilter", help="bogofilter binary (default: from PATH)"
     )
+    parser.add_argument("--spamassassin", default="spamassassin", help="(default: from PATH)")
+    parser.add_argument("--sa-learn", default="sa-learn", help="(default: from PATH)")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="PEER",
+        choices=PEER_NAMES,
+        help="leave a peer out, e.g. the slow spamassassin rows (repeatable)",
+    )
     return parser.parse_args(argv)
 
+
+PEER_NAMES = [
+    "bogofilter", "spamassassin", "spamassassin-bayes", "sklearn-mnb", "linear-svm",
+    "logistic-regr", "commentguard",
+]  # fmt: skip
 
 EXPERIMENTS = {
     "youtube": ("YouTube, leave-one-video-out", "youtube-spam/comments.jsonl", youtube_folds),
@@ -809,8 +1005,11 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     bogofilter = Bogofilter(args.bogofilter)
+    spamassassin = SpamAssassin(args.spamassassin, args.sa_learn)
     commentguard = Commentguard(args.commentguard.resolve(), args.commentguard_error)
-    peers = [bogofilter, *sklearn_peers(), commentguard]
+    peers = [bogofilter, *spamassassin.rows(), *sklearn_peers(), commentguard]
+    assert [p.name for p in peers] == PEER_NAMES, "PEER_NAMES lists the peers, in order"
+    peers = [p for p in peers if p.name not in args.skip]
 
     results = {
         "meta": {
@@ -822,6 +1021,7 @@ def main(argv: list[str] | None = None) -> int:
                 "numpy": np.__version__,
                 "scikit-learn": sklearn.__version__,
                 "bogofilter": bogofilter.version(),
+                "spamassassin": spamassassin.version(),
                 "commentguard": commentguard.version(),
             },
             "bogofilter_settings": bogofilter.settings(),
