@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import datetime as dt
+import email.utils
+import hashlib
 import json
 import mailbox
 import os
-import re
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -348,8 +349,9 @@ class SpamAssassin:
     score missing headers, so bare comments would all collect the same points for that.
     `sa-learn` registers an mbox of spam and one of ham into a fresh Bayes database per fold;
     auto-learning is off, so testing never trains. `spamassassin --local` (no network tests)
-    then checks an mbox of the test comments with the stock rules and site configuration.
-    SpamAssassin takes some 50 ms a comment, so the test mbox is split into one chunk per CPU,
+    then checks an mbox of the test comments with the rules Debian packages (pinned with
+    `-C`, so a machine that ran sa-update gives the same table) and the site configuration.
+    Checking takes some 50 ms a comment, so the test mbox is split into one chunk per CPU,
     checked side by side; its rate is therefore not reported.
 
     One run gives two rows (see `rows`): the stock verdict of all rules including Bayes, and
@@ -366,12 +368,17 @@ class SpamAssassin:
         "add_header all Bayes _BAYES_\n"
     )
     STATUS = re.compile(r"^(Yes|No), score=(-?\d+(?:\.\d+)?) ")
+    LEARNED = re.compile(r"Learned tokens from (\d+) message\(s\) \((\d+) message\(s\) examined\)")
+    RULES = "/usr/share/spamassassin"
+    # Below these counts SpamAssassin's Bayes answers 0.5 for everything (its defaults,
+    # bayes_min_spam_num and bayes_min_ham_num): the cold-start wall commentguard has not.
+    MIN_LEARNED = 200
 
     def __init__(self, spamassassin: str = "spamassassin", sa_learn: str = "sa-learn"):
         self.spamassassin = spamassassin
         self.sa_learn = sa_learn
         # Per fold folder: both rows' outputs, or the error both rows then report.
-        self._done: dict[Path, tuple[PeerOutput, PeerOutput] | PeerError] = {}
+        self._done: dict[Path, tuple[PeerOutput, PeerOutput] | Exception] = {}
 
     def rows(self) -> list[SpamAssassinRow]:
         return [
@@ -383,17 +390,22 @@ class SpamAssassin:
     def message_id(name: str) -> str:
         """Bayes reads the Message-ID, split into tokens at punctuation, so no token of it may
         carry over from training to testing: `<test-000012@…>` would share `000012` with a
-        training comment and inherit its label. A hash of `name` is a token no other message has."""
+        training comment and inherit its label. A hash of `name` is a token no other message
+        has."""
         return f"<{hashlib.sha256(name.encode()).hexdigest()[:32]}@blog.example>"
 
     @classmethod
-    def message(cls, name: str, text: str) -> str:
+    def message(cls, name: str, n: int, text: str) -> str:
+        """The comment as the fold's `n`th message. Each gets its own Date, a second apart:
+        Bayes remembers what it learned by a hash of the Date and the body, so with one Date
+        two comments of the same text would be learned once. Bayes reads no Date token."""
+        sent = dt.datetime(2015, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=n)
         return (
             "From comments@blog.example Thu Jan  1 00:00:00 2015\n"
             "From: Blog comments <comments@blog.example>\n"
             "To: moderator@blog.example\n"
             "Subject: New comment\n"
-            "Date: Thu, 01 Jan 2015 00:00:00 +0000\n"
+            f"Date: {email.utils.format_datetime(sent)}\n"
             f"Message-ID: {cls.message_id(name)}\n"
             "MIME-Version: 1.0\n"
             "Content-Type: text/plain; charset=utf-8\n"
@@ -406,10 +418,10 @@ class SpamAssassin:
         if fold.dir not in self._done:
             try:
                 self._done[fold.dir] = self._run(fold)
-            except PeerError as e:
+            except Exception as e:  # noqa: BLE001 - the second row reports the first's cause
                 self._done[fold.dir] = e
         done = self._done[fold.dir]
-        if isinstance(done, PeerError):
+        if isinstance(done, Exception):
             raise done
         return done
 
@@ -420,25 +432,35 @@ class SpamAssassin:
         prefs.write_text(self.PREFS.format(db=work / "bayes"), encoding="utf-8")
         for flag, is_spam in (("--spam", True), ("--ham", False)):
             mbox = work / ("train-spam.mbox" if is_spam else "train-ham.mbox")
-            mbox.write_text(
-                "".join(
-                    self.message(f"train-{i}", r.text)
-                    for i, r in enumerate(fold.train)
-                    if r.is_spam == is_spam
-                ),
-                encoding="utf-8",
-            )
-            proc = run_tool([self.sa_learn, "--local", "-p", str(prefs), flag, "--mbox", str(mbox)])
+            messages = [
+                self.message(f"train-{i}", i, r.text)
+                for i, r in enumerate(fold.train)
+                if r.is_spam == is_spam
+            ]
+            mbox.write_text("".join(messages), encoding="utf-8")
+            cmd = [self.sa_learn, *self.options(prefs), flag, "--mbox", str(mbox)]
+            proc = run_tool(cmd)
             if proc.returncode != 0:
                 raise tool_failure(proc, f"sa-learn {flag}")
-        chunks = min(os.cpu_count() or 1, len(fold.test))
+            learned = self.LEARNED.search(proc.stdout)
+            if not learned or learned.groups() != (str(len(messages)),) * 2:
+                raise PeerError(
+                    f"sa-learn {flag} learned from {learned[0] if learned else 'no'} message(s) "
+                    f"of {len(messages)}: {proc.stdout.strip()!r}"
+                )
+            if len(messages) < self.MIN_LEARNED:
+                log(f"  spamassassin: {len(messages)} {flag[2:]} trained, so Bayes stays off")
+        if not fold.test:
+            raise PeerError("no test comments")
+        # Chunks in separate processes; the output keeps no order, so IDs map it back.
+        chunks = min(len(os.sched_getaffinity(0)), len(fold.test))
         test_ids = {self.message_id(f"test-{i}"): i for i in range(len(fold.test))}
         paths = []
         for c in range(chunks):
             path = work / f"test-{c}.mbox"
             path.write_text(
                 "".join(
-                    self.message(f"test-{i}", r.text)
+                    self.message(f"test-{i}", len(fold.train) + i, r.text)
                     for i, r in enumerate(fold.test)
                     if i % chunks == c
                 ),
@@ -459,13 +481,16 @@ class SpamAssassin:
         flagged, total, bayes = (np.array(v) for v in zip(*(results[i] for i in sorted(results))))
         return (
             PeerOutput(predicted_spam=flagged.astype(bool), score=total),
-            # 0.5 is what SpamAssassin reports when Bayes has no opinion; it counts as ham.
+            # 0.5 is what SpamAssassin reports when Bayes has no opinion (no token of the
+            # comment is far enough from neutral); it counts as ham, as bogofilter's unsure.
             PeerOutput(predicted_spam=bayes > 0.5, score=bayes),
         )
 
+    def options(self, prefs: Path) -> list[str]:
+        return ["--local", "-C", self.RULES, "-p", str(prefs)]
+
     def _check(self, mbox: Path) -> subprocess.CompletedProcess:
-        prefs = mbox.parent / "prefs.cf"
-        cmd = [self.spamassassin, "--local", "-p", str(prefs), "--mbox", str(mbox)]
+        cmd = [self.spamassassin, *self.options(mbox.parent / "prefs.cf"), "--mbox", str(mbox)]
         return run_tool(cmd, timeout=3600)
 
     @classmethod
@@ -479,13 +504,13 @@ class SpamAssassin:
             msgid, status, bayes = msg["Message-ID"], msg["X-Spam-Status"], msg["X-Spam-Bayes"]
             index = test_ids.get((msgid or "").strip())
             verdict = cls.STATUS.match(" ".join((status or "").split()))
-            if index is None or not verdict or bayes is None:
+            try:
+                probability = float(bayes or "")
+            except ValueError:
+                probability = None
+            if index is None or not verdict or probability is None:
                 raise PeerError(f"unexpected spamassassin headers {msgid!r} {status!r} {bayes!r}")
-            out[index] = (
-                verdict.group(1) == "Yes",
-                float(verdict.group(2)),
-                float(bayes),
-            )
+            out[index] = (verdict.group(1) == "Yes", float(verdict.group(2)), probability)
         return out
 
     def version(self) -> str:
@@ -493,7 +518,7 @@ class SpamAssassin:
             proc = run_tool([self.spamassassin, "--version"])
         except PeerError as e:
             return f"unavailable ({e})"
-        return (proc.stdout or proc.stderr).strip().splitlines()[0]
+        return (proc.stdout or proc.stderr).strip().splitlines()[0] + f", rules from {self.RULES}"
 
 
 @dataclasses.dataclass
@@ -979,16 +1004,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="PEER",
-        choices=PEER_NAMES,
-        help="leave a peer out, e.g. the slow spamassassin rows (repeatable)",
+        help="leave a peer out by its row name, e.g. the slow spamassassin and "
+        "spamassassin-bayes rows (repeatable)",
     )
     return parser.parse_args(argv)
 
-
-PEER_NAMES = [
-    "bogofilter", "spamassassin", "spamassassin-bayes", "sklearn-mnb", "linear-svm",
-    "logistic-regr", "commentguard",
-]  # fmt: skip
 
 EXPERIMENTS = {
     "youtube": ("YouTube, leave-one-video-out", "youtube-spam/comments.jsonl", youtube_folds),
@@ -1008,7 +1028,10 @@ def main(argv: list[str] | None = None) -> int:
     spamassassin = SpamAssassin(args.spamassassin, args.sa_learn)
     commentguard = Commentguard(args.commentguard.resolve(), args.commentguard_error)
     peers = [bogofilter, *spamassassin.rows(), *sklearn_peers(), commentguard]
-    assert [p.name for p in peers] == PEER_NAMES, "PEER_NAMES lists the peers, in order"
+    unknown = set(args.skip) - {p.name for p in peers}
+    if unknown:
+        log(f"--skip: no peer named {', '.join(sorted(unknown))}")
+        return 2
     peers = [p for p in peers if p.name not in args.skip]
 
     results = {
