@@ -764,9 +764,8 @@ class PeerRun:
 # --------------------------------------------------------------------------------------------
 
 
-# The two peers whose rates are compared run first in every fold, one right after the other:
-# this machine's speed drifts by more than a fifth within minutes, and SpamAssassin's and the
-# TF-IDF models' runs in between were enough to move the ratio by as much.
+# The two peers whose rates are compared run first in every fold, one right after the other,
+# rather than half a minute of SpamAssassin and TF-IDF models apart.
 TIMED_FIRST = ("bogofilter", "commentguard")
 
 
