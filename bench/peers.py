@@ -817,11 +817,7 @@ def throughput_ratio(summaries: dict) -> float | None:
         {f["fold"]: f["comments_per_second"] for f in summaries.get(name, {}).get("folds", [])}
         for name in ("commentguard", "bogofilter")
     ]
-    ratios = [
-        cg / bf
-        for fold, cg in rates[0].items()
-        if cg and (bf := rates[1].get(fold))
-    ]
+    ratios = [cg / bf for fold, cg in rates[0].items() if cg and (bf := rates[1].get(fold))]
     return statistics.median(ratios) if ratios else None
 
 
