@@ -332,19 +332,22 @@ const NAMED_FEATURE_BYTES: usize = 128;
 /// Collects features into one text buffer, so each is a span rather than a `String`, and
 /// keeps one feature per bucket: distinct texts that share a bucket are one feature to the
 /// model anyway, and the first keeps the name.
-struct Collector {
+struct Collector<F> {
     text: String,
     list: Vec<Feature>,
     seen: BucketSet,
+    /// Told each new feature's bucket ([`extract_with`]).
+    on_new: F,
 }
 
-impl Collector {
-    fn new(mut text: String, capacity: usize) -> Collector {
+impl<F: FnMut(u32)> Collector<F> {
+    fn new(mut text: String, capacity: usize, on_new: F) -> Collector<F> {
         text.reserve(NAMED_FEATURE_BYTES);
         Collector {
             text,
             list: Vec::with_capacity(capacity),
             seen: BucketSet::with_capacity(capacity),
+            on_new,
         }
     }
 
@@ -355,6 +358,7 @@ impl Collector {
         let index = bucket(kind, &self.text[start..end]);
         let new = self.seen.insert(index);
         if new {
+            (self.on_new)(index);
             self.list.push(Feature {
                 kind,
                 index,
@@ -438,6 +442,12 @@ impl BucketSet {
 
 /// All features of a comment, one per bucket, in the order they occur.
 pub fn extract(comment: &Comment) -> Features {
+    extract_with(comment, |_| {})
+}
+
+/// [`extract`], telling `on_new` each feature's bucket the moment it is found, long before
+/// extraction returns: the classifier starts fetching the bucket's log-odds then.
+pub fn extract_with(comment: &Comment, on_new: impl FnMut(u32)) -> Features {
     let text = plain_text(&comment.content);
     let Reading {
         words,
@@ -455,7 +465,11 @@ pub fn extract(comment: &Comment) -> Features {
     let length = normalised.chars().count();
     // At most four features a word (itself, its stem or its number's size, a pair, a
     // triple), one a punctuation run, and a few for the comment as a whole.
-    let mut out = Collector::new(normalised, 4 * tokens.len() + shape.punctuation.len() + 16);
+    let mut out = Collector::new(
+        normalised,
+        4 * tokens.len() + shape.punctuation.len() + 16,
+        on_new,
+    );
 
     for (i, token) in tokens.iter().enumerate() {
         if token.spaceless {
@@ -1323,6 +1337,28 @@ mod tests {
             .map(|f| features.text(f))
             .collect();
         assert_eq!(words.len(), 2, "{words:?}");
+    }
+
+    /// The classifier prefetches exactly what `on_new` is told, so it must be told every
+    /// feature's bucket, once, and nothing else.
+    #[test]
+    fn extract_with_tells_each_features_bucket_once_in_order() {
+        let c = Comment {
+            author_url: "https://spam.example/me".into(),
+            author_email: "bot@mail.example".into(),
+            ..comment(
+                "FREE free iPhone!!! subscribe to my channel http://bit.ly/xyz 555-123-4567 کتاب",
+            )
+        };
+        let mut told = Vec::new();
+        let features = extract_with(&c, |bucket| told.push(bucket));
+        let buckets: Vec<u32> = features.iter().map(|f| f.index).collect();
+        assert!(buckets.len() > 20, "{buckets:?}");
+        assert_eq!(told, buckets);
+        assert_eq!(
+            extract(&c).iter().map(|f| f.index).collect::<Vec<_>>(),
+            buckets
+        );
     }
 
     #[test]

@@ -151,7 +151,7 @@ impl Classifier {
     /// The uncalibrated naive-Bayes evidence, by feature group: what calibration is fitted
     /// on.
     pub fn evidence(&self, comment: &Comment) -> Evidence {
-        let features = features::extract(comment);
+        let features = self.features(comment);
         self.sum_evidence(&self.known(&features))
     }
 
@@ -164,7 +164,7 @@ impl Classifier {
     /// Scores a comment. Pure and allocation-light: one feature extraction, one pass over
     /// the comment's features.
     pub fn score(&self, comment: &Comment) -> Score {
-        let features = features::extract(comment);
+        let features = self.features(comment);
         let known = self.known(&features);
         let evidence = self.sum_evidence(&known);
         // Rank first, describe after: only the few shown get a readable name allocated.
@@ -221,6 +221,21 @@ impl Classifier {
         }
     }
 
+    /// The comment's features, with each one's log-odds fetched toward the cache as soon as
+    /// its bucket is known. The table is 8 MiB and its lookups in [`Classifier::known`] are
+    /// scattered: they were a seventh of a classification, nearly all of it waiting on
+    /// memory (perf). Fetching while extraction goes on hides most of that wait: side by
+    /// side in one process, a classification was 1.10 times as fast. Loading the entry
+    /// instead of prefetching it made classification slower (0.90), because a load must
+    /// complete before the instructions after it can retire.
+    fn features(&self, comment: &Comment) -> Features {
+        features::extract_with(comment, |bucket| {
+            if let Some(log_odds) = self.log_odds.get(bucket as usize) {
+                prefetch(log_odds);
+            }
+        })
+    }
+
     /// The comment's features inside the vocabulary, weighted.
     fn known<'f>(&self, features: &'f Features) -> Vec<Known<'f>> {
         let mut counts = [0; features::GROUPS];
@@ -254,6 +269,21 @@ impl Classifier {
         }
     }
 }
+
+/// Asks the CPU to bring `value` into its caches, without waiting for it.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn prefetch(value: &f64) {
+    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+    // SAFETY: a prefetch is a hint: it reads nothing into the program, never faults, and
+    // changes no memory. The pointer comes from a live reference in any case.
+    unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast::<i8>()) }
+}
+
+/// Elsewhere stable Rust has no prefetch, and the lookups simply wait.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn prefetch(_: &f64) {}
 
 #[cfg(test)]
 mod tests {
