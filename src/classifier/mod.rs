@@ -225,9 +225,9 @@ impl Classifier {
     /// its bucket is known. The table is 8 MiB and its lookups in [`Classifier::known`] are
     /// scattered: they were a seventh of a classification, nearly all of it waiting on
     /// memory (perf). Fetching while extraction goes on hides most of that wait: side by
-    /// side in one process, a classification was 1.10 times as fast. Loading the entry
-    /// instead of prefetching it made classification slower (0.90), because a load must
-    /// complete before the instructions after it can retire.
+    /// side in one process, a classification was 1.07 to 1.10 times as fast. Loading the
+    /// entry instead of prefetching it made classification slower (0.90), because a load
+    /// must complete before the instructions after it can retire.
     fn features(&self, comment: &Comment) -> Features {
         features::extract_with(comment, |bucket| {
             if let Some(log_odds) = self.log_odds.get(bucket as usize) {
