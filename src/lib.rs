@@ -19,6 +19,10 @@
 //! - [`config`], [`auth`], [`telemetry`], [`error`]: cross-cutting pieces.
 //! - [`cli_check`], [`cli_train`], [`cli_eval`]: the `check`, `train` and `eval` subcommands.
 
+// Unsafe code only where a module allows it and says why: today one prefetch hint
+// (`classifier::prefetch`).
+#![deny(unsafe_code)]
+
 pub mod api;
 pub mod auth;
 pub mod classifier;

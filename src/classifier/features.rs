@@ -445,8 +445,9 @@ pub fn extract(comment: &Comment) -> Features {
     extract_with(comment, |_| {})
 }
 
-/// [`extract`], telling `on_new` each feature's bucket the moment it is found, long before
-/// extraction returns: the classifier starts fetching the bucket's log-odds then.
+/// [`extract`], telling `on_new` each feature's bucket the moment the feature is added:
+/// once per feature, in the order of [`Features::iter`], and nothing else. Most are found
+/// well before extraction returns, so the classifier starts fetching their log-odds then.
 pub fn extract_with(comment: &Comment, on_new: impl FnMut(u32)) -> Features {
     let text = plain_text(&comment.content);
     let Reading {
@@ -1347,7 +1348,7 @@ mod tests {
             author_url: "https://spam.example/me".into(),
             author_email: "bot@mail.example".into(),
             ..comment(
-                "FREE free iPhone!!! subscribe to my channel http://bit.ly/xyz 555-123-4567 کتاب",
+                "FREE free iPhone!!! subscribe to my channel http://bit.ly/xyz 555-123-4567 کتاب 免费订阅",
             )
         };
         let mut told = Vec::new();
@@ -1542,8 +1543,11 @@ mod tests {
             for text in [&content, &html] {
                 let c = Comment { author_url: author_url.clone(), author_email: email.clone(), ..comment(text) };
                 let first = extract(&c);
-                let again = extract(&c);
+                let mut told = Vec::new();
+                let again = extract_with(&c, |bucket| told.push(bucket));
                 prop_assert_eq!(first.len(), again.len());
+                // What the classifier prefetches is exactly the features' buckets.
+                prop_assert_eq!(&told, &first.iter().map(|f| f.index).collect::<Vec<_>>());
                 for (a, b) in first.iter().zip(again.iter()) {
                     prop_assert_eq!(a.index, b.index);
                     prop_assert_eq!(first.text(a), again.text(b));
