@@ -54,8 +54,8 @@ emoji. **Shape**: the digit count of numbers, whether there is an emoji. **Link 
 - **Author**: the author URL's host and the e-mail's domain.
 - Every feature counts once per comment (presence), weighted so that each group (words \
 and stems, pairs, triples, characters, links, patterns, shape, punctuation, link count, \
-size) gets a fixed share of a unit-length row, and hashed with XXH3-64 (seeded by the feature's kind) \
-into 2^20 buckets.";
+size) gets a fixed share of a unit-length row, and hashed with XXH3-64 (seeded by the \
+feature's kind) into 2^20 buckets.";
 
 /// Longest feature text shown in an explanation; longer ones are cut so a pasted blob
 /// cannot bloat a response.
