@@ -26,11 +26,11 @@ use crate::comment::Comment;
 pub const HASH_BITS: u32 = 20;
 /// Size of the hashed feature space. Word pairs and letter n-grams give a vocabulary of a
 /// few hundred thousand keys; 2^20 buckets keep most of them apart while the serving
-/// lookup table stays at 4 MiB.
+/// lookup table (one `f64` each) stays at 8 MiB.
 pub const N_FEATURES: usize = 1 << HASH_BITS;
 /// Version of the extraction rules, stored in every model file. Bump on any change to
 /// [`extract`]'s output.
-pub const FEATURE_SCHEME: u32 = 7;
+pub const FEATURE_SCHEME: u32 = 8;
 
 /// What [`FEATURE_SCHEME`] extracts, for model cards. Kept next to the code it describes so
 /// the two change together.
@@ -51,7 +51,8 @@ citations), whether it is a link shortener or a raw IP address.
 capital letters. **Punctuation**: runs such as `!!!` or `:)` (first three characters) and \
 emoji. **Shape**: the digit count of numbers, whether there is an emoji. **Link count** \
 (none, one, two, more). **Size**: length in words and in characters (bucketed).
-- **Author**: the author URL's host and the e-mail's domain.
+- **Author**: the author URL's host, the e-mail's domain, and the whole name (normalised \
+as the text is).
 - Every feature counts once per comment (presence), weighted so that each group (words \
 and stems, pairs, triples, characters, links, patterns, shape, punctuation, link count, \
 size) gets a fixed share of a unit-length row, and hashed with XXH3-64 (seeded by the \
@@ -98,6 +99,13 @@ pub enum FeatureKind {
     AuthorUrlDomain,
     /// The domain of the author's e-mail address.
     AuthorEmailDomain,
+    /// The author's name, normalised like the content's words and taken whole: a spammer
+    /// posting under one name again and again is caught by it. On held-out YouTube videos
+    /// (`eval --by-source`) it took spam F1 from 0.937 to 0.940 and MCC from 0.882 to 0.888;
+    /// most of that is hash collisions moving, as with another seed for this kind the same
+    /// feature measured 0.938 and 0.884. The name's single words were measured too, and left
+    /// out (MCC 0.880 alone, 0.875 with the whole name): most names are people's own.
+    AuthorName,
     /// How many links the comment has. Its own group, apart from [`FeatureKind::Shape`], so
     /// calibration weighs it on its own: it is strong evidence on its own ("one link").
     LinkCount,
@@ -148,7 +156,8 @@ impl FeatureKind {
             FeatureKind::LinkDomain | FeatureKind::LinkSuffix => 3,
             FeatureKind::Pattern
             | FeatureKind::AuthorUrlDomain
-            | FeatureKind::AuthorEmailDomain => 4,
+            | FeatureKind::AuthorEmailDomain
+            | FeatureKind::AuthorName => 4,
             FeatureKind::Shape => 5,
             FeatureKind::Punctuation => 6,
             FeatureKind::Triple => 7,
@@ -177,6 +186,7 @@ impl FeatureKind {
             FeatureKind::LinkCount => 12,
             FeatureKind::Size => 13,
             FeatureKind::Stem => 14,
+            FeatureKind::AuthorName => 15,
         }
     }
 }
@@ -264,6 +274,7 @@ impl Features {
             FeatureKind::Punctuation => ("punctuation '", "'"),
             FeatureKind::AuthorUrlDomain => ("author URL domain ", ""),
             FeatureKind::AuthorEmailDomain => ("author e-mail domain ", ""),
+            FeatureKind::AuthorName => ("author name '", "'"),
         };
         // Concatenated into one exact allocation: for five short strings, `format!` was a
         // tenth of a classification's instructions (callgrind), three times this.
@@ -548,6 +559,14 @@ pub fn extract_with(comment: &Comment, on_new: impl FnMut(u32)) -> Features {
     }
     if let Some(domain) = comment.email_domain() {
         out.owned(FeatureKind::AuthorEmailDomain, &domain);
+    }
+    if !comment.author_name.is_empty() {
+        let mut name = TokenBuilder::with_capacity(comment.author_name.len(), 0);
+        name.push(&comment.author_name);
+        let name = name.finish();
+        if !name.text.is_empty() {
+            out.owned(FeatureKind::AuthorName, &name.text);
+        }
     }
     out.finish()
 }
@@ -1236,6 +1255,7 @@ mod tests {
         let c = Comment {
             author_url: "myblog.example.org/about".into(),
             author_email: "bob@Mail.RU".into(),
+            author_name: "  Cheap SEO-Servicesss ".into(),
             ..comment(
                 "Subscribe to MY channel!! www.Example.com/x bit.ly/abc http://10.0.0.1/x \
                  call 0906-170-1461 or mail me@spam.example for $500",
@@ -1258,6 +1278,7 @@ mod tests {
             "11-20 words",
             "author URL domain myblog.example.org",
             "author e-mail domain mail.ru",
+            "author name 'cheap seo servicess'",
         ] {
             assert!(got.contains(&expected.to_string()), "{expected}: {got:?}");
         }
@@ -1422,7 +1443,8 @@ mod tests {
     /// feature's bucket and description, in order. The one-pass reader and the
     /// chunk-by-chunk path share helpers, so comparing them cannot show a change in those;
     /// this can. Recorded before the one-pass reader existed (commit a693abf), and again
-    /// when scheme 7 added stems, with every other feature unchanged.
+    /// when scheme 7 added stems and scheme 8 author names, with every other feature
+    /// unchanged.
     ///
     /// After a deliberate change to the scheme, rewrite the file with
     /// `COMMENTGUARD_BLESS_GOLDEN=1 cargo test golden` and review its diff.
@@ -1430,6 +1452,8 @@ mod tests {
     fn extraction_matches_the_golden_file() {
         #[derive(serde::Deserialize, serde::Serialize)]
         struct Golden {
+            #[serde(default, skip_serializing_if = "String::is_empty")]
+            author_name: String,
             author_email: String,
             author_url: String,
             features: Vec<String>,
@@ -1444,6 +1468,7 @@ mod tests {
         for line in include_str!("../../tests/fixtures/extraction-golden.jsonl").lines() {
             let mut golden: Golden = serde_json::from_str(line).expect("a golden record");
             let c = Comment {
+                author_name: golden.author_name.clone(),
                 author_url: golden.author_url.clone(),
                 author_email: golden.author_email.clone(),
                 ..comment(&golden.text)

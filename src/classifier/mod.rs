@@ -457,6 +457,37 @@ mod tests {
         assert!(stem.weight > 0.0, "{score:?}");
     }
 
+    /// A spammer who posts under one name is known by it the next time, whatever they write
+    /// and however they space or capitalise the name.
+    #[test]
+    fn a_name_seen_on_spam_counts_against_its_next_comment() {
+        let mut examples = fixture();
+        for e in examples.iter_mut().filter(|e| e.is_spam) {
+            e.comment.author_name = "Cheap Pills Shop".into();
+        }
+        let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
+        let model = train::train(&examples, &samples, &options(), &Budget::default(), info())
+            .unwrap()
+            .model;
+        let classifier = Classifier::from_model(&model, 0);
+        let text = "thanks for the post";
+        let anonymous = classifier.score(&comment(text));
+        let named = classifier.score(&Comment {
+            author_name: " CHEAP  pills Shop".into(),
+            ..comment(text)
+        });
+        assert!(
+            named.spam_probability > anonymous.spam_probability + 0.1,
+            "{named:?} vs {anonymous:?}"
+        );
+        let name = named
+            .contributions
+            .iter()
+            .find(|c| c.feature == "author name 'cheap pills shop'")
+            .unwrap_or_else(|| panic!("no name in {named:?}"));
+        assert!(name.weight > 0.0, "{named:?}");
+    }
+
     #[test]
     fn long_comments_do_not_underflow() {
         let classifier = Classifier::from_model(&fixture_model(), 0);
