@@ -325,11 +325,23 @@ mod tests {
     }
 
     fn fixture_model() -> TrainedModel {
-        let examples = fixture();
+        trained_on(&fixture())
+    }
+
+    fn trained_on(examples: &[Example]) -> TrainedModel {
         let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
-        train::train(&examples, &samples, &options(), &Budget::default(), info())
+        train::train(examples, &samples, &options(), &Budget::default(), info())
             .unwrap()
             .model
+    }
+
+    /// The contribution of the feature described as `feature`; fails the test without one.
+    fn contribution<'s>(score: &'s Score, feature: &str) -> &'s Contribution {
+        score
+            .contributions
+            .iter()
+            .find(|c| c.feature == feature)
+            .unwrap_or_else(|| panic!("no {feature} in {score:?}"))
     }
 
     fn probes() -> Vec<Comment> {
@@ -449,11 +461,7 @@ mod tests {
     fn an_unseen_inflection_counts_through_its_stem() {
         let classifier = Classifier::from_model(&fixture_model(), 0);
         let score = classifier.score(&comment("subscribing"));
-        let stem = score
-            .contributions
-            .iter()
-            .find(|c| c.feature == "words starting 'subsc'")
-            .unwrap_or_else(|| panic!("no stem in {score:?}"));
+        let stem = contribution(&score, "words starting 'subsc'");
         assert!(stem.weight > 0.0, "{score:?}");
     }
 
@@ -465,11 +473,7 @@ mod tests {
         for e in examples.iter_mut().filter(|e| e.is_spam) {
             e.comment.author_name = "Cheap Pills Shop".into();
         }
-        let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
-        let model = train::train(&examples, &samples, &options(), &Budget::default(), info())
-            .unwrap()
-            .model;
-        let classifier = Classifier::from_model(&model, 0);
+        let classifier = Classifier::from_model(&trained_on(&examples), 0);
         let text = "thanks for the post";
         let anonymous = classifier.score(&comment(text));
         let named = classifier.score(&Comment {
@@ -480,11 +484,7 @@ mod tests {
             named.spam_probability > anonymous.spam_probability + 0.1,
             "{named:?} vs {anonymous:?}"
         );
-        let name = named
-            .contributions
-            .iter()
-            .find(|c| c.feature == "author name 'cheap pills shop'")
-            .unwrap_or_else(|| panic!("no name in {named:?}"));
+        let name = contribution(&named, "author name 'cheap pills shop'");
         assert!(name.weight > 0.0, "{named:?}");
     }
 
@@ -578,11 +578,7 @@ mod tests {
             "multilingual.jsonl",
         )
         .unwrap();
-        let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
-        let model = train::train(&examples, &samples, &options(), &Budget::default(), info())
-            .unwrap()
-            .model;
-        let classifier = Classifier::from_model(&model, 0);
+        let classifier = Classifier::from_model(&trained_on(&examples), 0);
         let p = |text: &str| classifier.score(&comment(text)).spam_probability;
         // Arabic kaf and yeh (ك, ي) for the Persian ones, tatweel and a kasra.
         let disguised = "كانال تلگرام ما را دنبال كنيد، جايزه رايگــــان بِگیرید";
