@@ -53,7 +53,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,9 +73,6 @@ class Record:
     line: str
     id: str
     text: str
-    # The commenter's name for the other peers: "" unless `--peer-authors`, and where the
-    # dataset has none (SMS). commentguard always reads it, from `line`.
-    author: str
     is_spam: bool
     source: str
 
@@ -103,9 +99,8 @@ class Fold:
         return np.array([r.is_spam for r in self.test], dtype=bool)
 
 
-def load_records(path: Path, authors: bool) -> list[Record]:
-    """Reads a dataset JSONL file, refusing bad labels and duplicate ids; `authors` passes the
-    commenters' names on to the peers.
+def load_records(path: Path) -> list[Record]:
+    """Reads a dataset JSONL file, refusing bad labels and duplicate ids.
 
     Both would silently corrupt every peer's numbers, so they stop the run here.
     """
@@ -122,14 +117,7 @@ def load_records(path: Path, authors: bool) -> list[Record]:
                 raise ValueError(f"{path}:{lineno}: duplicate id {obj['id']!r}")
             seen.add(obj["id"])
             records.append(
-                Record(
-                    line,
-                    obj["id"],
-                    obj["text"],
-                    " ".join((obj.get("author") or "").split()) if authors else "",
-                    obj["label"] == "spam",
-                    obj["source"],
-                )
+                Record(line, obj["id"], obj["text"], obj["label"] == "spam", obj["source"])
             )
     return records
 
@@ -212,15 +200,6 @@ def tool_failure(proc: subprocess.CompletedProcess, what: str) -> PeerError:
     return PeerError(f"{what} exited {proc.returncode}: {' | '.join(tail) or '(no output)'}")
 
 
-def from_header(author: str) -> str:
-    """The `From:` header of a comment as a message: the commenter's name as its display name,
-    as a blog that mails its comments writes it (RFC 2047-encoded when not ASCII), and one
-    address for all, since the datasets have none."""
-    return "From: " + email.utils.formataddr(
-        (author or "Blog comments", "comments@blog.example"), charset="utf-8"
-    ) + "\n"
-
-
 def mbox_body(text: str) -> str:
     """A comment as a message body. mbox-style `>From ` escaping keeps one comment one message
     in an mbox."""
@@ -231,8 +210,8 @@ def mbox_body(text: str) -> str:
 class Bogofilter:
     """bogofilter 1.2.x, trained and queried the way a mail system would use it.
 
-    Each comment becomes a tiny RFC 822 message (with `--peer-authors`, a From header naming
-    the commenter; a Content-Type header saying UTF-8, a blank line, the text). Training registers one mbox of spam and one of ham (`-M -s` / `-M -n`),
+    Each comment becomes a tiny RFC 822 message (a Content-Type header saying UTF-8, a blank
+    line, the text). Training registers one mbox of spam and one of ham (`-M -s` / `-M -n`),
     so each comment counts as one message. Testing classifies one file per comment in bulk mode
     (`-B`), which prints `<file> <tag> <spamicity>` per message with the header format below.
 
@@ -266,11 +245,10 @@ class Bogofilter:
         self.binary = binary
 
     @classmethod
-    def message(cls, r: Record) -> str:
-        """The comment as a whole message (a From naming the commenter if the peers get names,
-        HEADER, then the text as body). The test files get the same bytes as the training mbox,
-        so training and testing tokenise alike."""
-        return (from_header(r.author) if r.author else "") + cls.HEADER + mbox_body(r.text)
+    def message(cls, text: str) -> str:
+        """The comment as a whole message (HEADER, then the text as body). The test files get
+        the same bytes as the training mbox, so training and testing tokenise alike."""
+        return cls.HEADER + mbox_body(text)
 
     def run(self, fold: Fold) -> PeerOutput:
         work = fold.dir / "bogofilter"
@@ -304,7 +282,7 @@ class Bogofilter:
             mbox = work / ("train-spam.mbox" if is_spam else "train-ham.mbox")
             mbox.write_text(
                 "".join(
-                    self.MBOX_FROM + self.message(r) + "\n"
+                    self.MBOX_FROM + self.message(r.text) + "\n"
                     for r in train
                     if r.is_spam == is_spam
                 ),
@@ -320,7 +298,7 @@ class Bogofilter:
         files = []
         for i, r in enumerate(test):
             name = f"test/{i:05d}.eml"
-            (work / name).write_text(self.message(r), encoding="utf-8")
+            (work / name).write_text(self.message(r.text), encoding="utf-8")
             files.append(name)
         return files
 
@@ -366,10 +344,9 @@ class Bogofilter:
 class SpamAssassin:
     """SpamAssassin 4.0 as a mail server runs it, with its Bayes classifier trained per fold.
 
-    Each comment becomes a small e-mail with the plausible headers of a blog's comment
-    notification (From, To, Subject, Date, Message-ID), the same for ham and spam (with
-    `--peer-authors`, but for the commenter's name in From). Stock rules score missing
-    headers, so bare comments would all collect the same points for that.
+    Each comment becomes a small e-mail that carries the same plausible headers for ham and
+    spam (a blog's comment notification: From, To, Subject, Date, Message-ID). Stock rules
+    score missing headers, so bare comments would all collect the same points for that.
     `sa-learn` registers an mbox of spam and one of ham into a fresh Bayes database per fold;
     auto-learning is off, so testing never trains. `spamassassin --local` (no network tests)
     then checks an mbox of the test comments with the rules Debian packages (pinned with
@@ -418,22 +395,22 @@ class SpamAssassin:
         return f"<{hashlib.sha256(name.encode()).hexdigest()[:32]}@blog.example>"
 
     @classmethod
-    def message(cls, name: str, n: int, r: Record) -> str:
+    def message(cls, name: str, n: int, text: str) -> str:
         """The comment as the fold's `n`th message. Each gets its own Date, a second apart:
         Bayes remembers what it learned by a hash of the Date and the body, so with one Date
         two comments of the same text would be learned once. Bayes reads no Date token."""
         sent = dt.datetime(2015, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=n)
         return (
             "From comments@blog.example Thu Jan  1 00:00:00 2015\n"
-            + from_header(r.author)
-            + "To: moderator@blog.example\n"
+            "From: Blog comments <comments@blog.example>\n"
+            "To: moderator@blog.example\n"
             "Subject: New comment\n"
             f"Date: {email.utils.format_datetime(sent)}\n"
             f"Message-ID: {cls.message_id(name)}\n"
             "MIME-Version: 1.0\n"
             "Content-Type: text/plain; charset=utf-8\n"
             "Content-Transfer-Encoding: 8bit\n"
-            "\n" + mbox_body(r.text) + "\n"
+            "\n" + mbox_body(text) + "\n"
         )
 
     def outputs(self, fold: Fold) -> tuple[PeerOutput, PeerOutput]:
@@ -456,7 +433,7 @@ class SpamAssassin:
         for flag, is_spam in (("--spam", True), ("--ham", False)):
             mbox = work / ("train-spam.mbox" if is_spam else "train-ham.mbox")
             messages = [
-                self.message(f"train-{i}", i, r)
+                self.message(f"train-{i}", i, r.text)
                 for i, r in enumerate(fold.train)
                 if r.is_spam == is_spam
             ]
@@ -483,7 +460,7 @@ class SpamAssassin:
             path = work / f"test-{c}.mbox"
             path.write_text(
                 "".join(
-                    self.message(f"test-{i}", len(fold.train) + i, r)
+                    self.message(f"test-{i}", len(fold.train) + i, r.text)
                     for i, r in enumerate(fold.test)
                     if i % chunks == c
                 ),
@@ -560,52 +537,29 @@ class SpamAssassinRow:
 
 
 class SklearnPeer:
-    """A scikit-learn pipeline fitted on each fold's training comments: features of the text,
-    and of the commenter's name where the data has names, into one model.
+    """A scikit-learn pipeline fitted on the training texts of each fold.
 
-    `make_steps` gives fresh (name, step) pairs for the text features and the model.
     `score` is how the pipeline ranks comments for ROC AUC: predict_proba for probabilistic
     models, decision_function for the SVM (which has no probabilities).
     """
 
-    Step = tuple[str, object]
-
-    def __init__(self, name: str, make_steps: Callable[[], tuple[Step, Step]], score: str):
+    def __init__(self, name: str, make_pipeline: Callable[[], Pipeline], score: str):
         self.name = name
-        self.make_steps = make_steps
+        self.make_pipeline = make_pipeline
         self.score = score
 
     def run(self, fold: Fold) -> PeerOutput:
-        text_features, model = self.make_steps()
-        features = [("text", Pipeline([("pick", FunctionTransformer(texts)), text_features]))]
-        if any(r.author for r in fold.train):
-            features.append(("author", author_features()))
-        pipeline = Pipeline([("features", FeatureUnion(features)), model])
-        pipeline.fit(fold.train, [r.is_spam for r in fold.train])
+        pipeline = self.make_pipeline()
+        pipeline.fit([r.text for r in fold.train], [r.is_spam for r in fold.train])
+        texts = [r.text for r in fold.test]
         if self.score == "decision_function":
-            score = pipeline.decision_function(fold.test)
+            score = pipeline.decision_function(texts)
         else:
-            proba = pipeline.predict_proba(fold.test)
+            proba = pipeline.predict_proba(texts)
             score = proba[:, list(pipeline.classes_).index(True)]
         return PeerOutput(
-            predicted_spam=np.asarray(pipeline.predict(fold.test), dtype=bool), score=score
+            predicted_spam=np.asarray(pipeline.predict(texts), dtype=bool), score=score
         )
-
-
-def texts(records: list[Record]) -> list[str]:
-    return [r.text for r in records]
-
-
-def author_features() -> Pipeline:
-    """The commenter's whole name, lower-cased, as one binary feature: what commentguard reads
-    of it. A feature where there are names only: on SMS, with none, the vectorizer would have
-    nothing to learn and refuse to fit."""
-    return Pipeline(
-        [
-            ("pick", FunctionTransformer(lambda records: [r.author.lower() for r in records])),
-            ("name", CountVectorizer(analyzer=lambda name: [name] if name else [], binary=True)),
-        ]
-    )
 
 
 def tfidf_features() -> FeatureUnion:
@@ -623,17 +577,19 @@ def sklearn_peers() -> list[SklearnPeer]:
     return [
         SklearnPeer(
             "sklearn-mnb",
-            lambda: (("counts", CountVectorizer()), ("nb", MultinomialNB())),
+            lambda: Pipeline([("counts", CountVectorizer()), ("nb", MultinomialNB())]),
             "predict_proba",
         ),
         SklearnPeer(
             "linear-svm",
-            lambda: (("tfidf", tfidf_features()), ("svm", LinearSVC(C=1.0))),
+            lambda: Pipeline([("tfidf", tfidf_features()), ("svm", LinearSVC(C=1.0))]),
             "decision_function",
         ),
         SklearnPeer(
             "logistic-regr",
-            lambda: (("tfidf", tfidf_features()), ("lr", LogisticRegression(C=10, max_iter=2000))),
+            lambda: Pipeline(
+                [("tfidf", tfidf_features()), ("lr", LogisticRegression(C=10, max_iter=2000))]
+            ),
             "predict_proba",
         ),
     ]
@@ -937,12 +893,6 @@ def markdown(results: dict) -> str:
     meta = results["meta"]
     out.append(f"Generated {meta['generated']} on {meta['machine']}.")
     out.append(f"commentguard working tree: {meta['commentguard_git']}.")
-    out.append(
-        "Every peer read the commenter's name as commentguard does (`--peer-authors`)."
-        if meta.get("peer_authors")
-        else "commentguard also read the commenter's name; the other peers read the text only "
-        "(given the name with `--peer-authors`, none measured better)."
-    )
     out.append("")
     out.append("| tool | version |\n|---|---|")
     for k, v in meta["versions"].items():
@@ -1063,13 +1013,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--spamassassin", default="spamassassin", help="(default: from PATH)")
     parser.add_argument("--sa-learn", default="sa-learn", help="(default: from PATH)")
     parser.add_argument(
-        "--peer-authors",
-        action="store_true",
-        help="give the other peers the commenter's name too, as commentguard reads it: "
-        "bogofilter and SpamAssassin in From, scikit-learn as one feature of the whole name "
-        "(none measured better with it, so by default they read the text only)",
-    )
-    parser.add_argument(
         "--skip",
         action="append",
         default=[],
@@ -1119,7 +1062,6 @@ def main(argv: list[str] | None = None) -> int:
             },
             "bogofilter_settings": bogofilter.settings(),
             "sms_folds": {"n_splits": SMS_SPLITS, "shuffle": True, "random_state": SMS_SEED},
-            "peer_authors": args.peer_authors,
         },
         "experiments": {},
     }
@@ -1127,7 +1069,7 @@ def main(argv: list[str] | None = None) -> int:
     for key, (title, rel_path, make_folds) in EXPERIMENTS.items():
         if args.only and key != args.only:
             continue
-        records = load_records(args.data_dir / rel_path, args.peer_authors)
+        records = load_records(args.data_dir / rel_path)
         folds = make_folds(records, out / "work" / key)
         results["experiments"][key] = {"title": title, **run_experiment(key, folds, peers)}
     results["meta"]["seconds"] = round(time.perf_counter() - started, 1)

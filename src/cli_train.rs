@@ -340,7 +340,9 @@ service uses. No number below comes from data the scoring model was trained on.
 - The training data are YouTube comments (2013-2015) and SMS messages, mostly English, not \
 blog comments; expect lower accuracy on blog spam until in-domain data is added.
 - The datasets have no author URLs or e-mail addresses, so those features are not in the \
-vocabulary and are ignored until training data has them. Author display names are (YouTube).
+vocabulary and are ignored until training data has them. The YouTube comments have display \
+names, which are not a feature: an ordinary name that a 2013 spammer also used would count \
+against everyone who writes under it.
 - Words the training data associates with spam for reasons of its own (e.g. `comment`, \
 `channel`, `check`) are common in legitimate blog comments.
 - Calibration is one slope per feature group and one intercept: it fixes overconfidence on \
