@@ -668,6 +668,7 @@ class Rspamd(PairedFilter):
                 )
             log(f"  rspamd: {'; '.join(notes)}")
             answers = self._rspamc(normal, "symbols", tests, self.ENVELOPE)
+        (work / "test-answers.json").write_text(json.dumps(answers, indent=1), encoding="utf-8")
         flagged, total, bayes = [], [], []
         for path in tests:
             answer = answers[path]
@@ -677,6 +678,7 @@ class Rspamd(PairedFilter):
             total.append(float(answer["score"]))
             bayes.append(self.bayes_probability(answer.get("symbols", {})))
         bayes = np.array(bayes)
+        log(f"  rspamd: Bayes gave no opinion on {np.sum(bayes == 0.5)} of {len(bayes)} tested")
         return (
             PeerOutput(predicted_spam=np.array(flagged), score=np.array(total)),
             PeerOutput(predicted_spam=bayes > 0.5, score=bayes),
