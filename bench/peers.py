@@ -200,6 +200,15 @@ def run_tool(cmd: list[str], *, cwd: Path | None = None, stdin=None, timeout: fl
     return proc
 
 
+def tool_version(cmd: list[str], suffix: str = "") -> str:
+    """The first line a tool prints about its version, then `suffix`; or why it cannot run."""
+    try:
+        proc = run_tool(cmd)
+    except PeerError as e:
+        return f"unavailable ({e})"
+    return (proc.stdout or proc.stderr).strip().splitlines()[0] + suffix
+
+
 def tool_failure(proc: subprocess.CompletedProcess, what: str) -> PeerError:
     """A PeerError quoting the last lines of the tool's stderr, which is where the cause is."""
     tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-3:]
@@ -326,11 +335,7 @@ class Bogofilter:
         return [by_file[f][0] for f in files], [by_file[f][1] for f in files]
 
     def version(self) -> str:
-        try:
-            proc = run_tool([self.binary, "-V"])
-        except PeerError as e:
-            return f"unavailable ({e})"
-        return (proc.stdout or proc.stderr).strip().splitlines()[0]
+        return tool_version([self.binary, "-V"])
 
     def settings(self) -> dict[str, float]:
         """The classification parameters in force (compiled-in defaults, because of -C)."""
@@ -531,11 +536,7 @@ class SpamAssassin(PairedFilter):
         return out
 
     def version(self) -> str:
-        try:
-            proc = run_tool([self.spamassassin, "--version"])
-        except PeerError as e:
-            return f"unavailable ({e})"
-        return (proc.stdout or proc.stderr).strip().splitlines()[0] + f", rules from {self.RULES}"
+        return tool_version([self.spamassassin, "--version"], f", rules from {self.RULES}")
 
 
 @dataclasses.dataclass
@@ -805,11 +806,7 @@ class Rspamd(PairedFilter):
         raise PeerError(f"rspamd did not answer within {self.STARTUP_SECONDS} s")
 
     def version(self) -> str:
-        try:
-            proc = run_tool([self.rspamd, "--version"])
-        except PeerError as e:
-            return f"unavailable ({e})"
-        return (proc.stdout or proc.stderr).strip().splitlines()[0] + f", config {self.CONFIG}"
+        return tool_version([self.rspamd, "--version"], f", config {self.CONFIG}")
 
 
 def skip_space(text: str, at: int) -> int:
