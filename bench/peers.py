@@ -620,12 +620,16 @@ class Rspamd(PairedFilter):
         return [PairedRow("rspamd", self, stock=True), PairedRow("rspamd-bayes", self, stock=False)]
 
     @staticmethod
-    def message(name: str, text: str) -> str:
+    def message(name: str, text: str, sent: dt.datetime) -> str:
+        """The comment as an e-mail file. Every message of a fold gets the same Date, `sent`:
+        rspamd's Bayes learns a token of the Date's weekday and hour, which would become a
+        spam or ham signal if the hour turned while one class was being written. A recent
+        Date, not a fixed old one, because rules score dates far in the past."""
         return (
             "From: Blog comments <comments@blog.example>\n"
             "To: moderator@blog.example\n"
             "Subject: New comment\n"
-            f"Date: {email.utils.format_datetime(dt.datetime.now(dt.UTC))}\n"
+            f"Date: {email.utils.format_datetime(sent)}\n"
             f"Message-ID: {SpamAssassin.message_id(name)}\n"
             "MIME-Version: 1.0\n"
             "Content-Type: text/plain; charset=utf-8\n"
@@ -637,13 +641,15 @@ class Rspamd(PairedFilter):
         work = fold.dir / "rspamd"
         for kind in ("train-spam", "train-ham", "test"):
             (work / kind).mkdir(parents=True)
+        sent = dt.datetime.now(dt.UTC).replace(microsecond=0)
         for i, r in enumerate(fold.train):
             kind = "train-spam" if r.is_spam else "train-ham"
-            (work / kind / f"{i:05d}.eml").write_text(self.message(f"train-{i}", r.text), "utf-8")
+            message = self.message(f"train-{i}", r.text, sent)
+            (work / kind / f"{i:05d}.eml").write_text(message, encoding="utf-8")
         tests = []
         for i, r in enumerate(fold.test):
             path = work / "test" / f"{i:05d}.eml"
-            path.write_text(self.message(f"test-{i}", r.text), encoding="utf-8")
+            path.write_text(self.message(f"test-{i}", r.text, sent), encoding="utf-8")
             tests.append(str(path))
         if not tests:
             raise PeerError("no test comments")
@@ -732,7 +738,7 @@ class Rspamd(PairedFilter):
 
     @contextlib.contextmanager
     def _started(self, state: Path, hs_cache: Path):
-        normal, controller = free_port(), free_port()
+        normal, controller = free_ports(2)
         hs_cache.mkdir(exist_ok=True)
         redis_socket = state / "redis.sock"
         local = state / "local.d"
@@ -758,12 +764,11 @@ class Rspamd(PairedFilter):
         daemons = []
         try:
             for cmd in (redis_cmd, rspamd_cmd):
+                # Output to a file, not a pipe that nobody reads until the daemon exits.
+                output = state / "log" / f"{Path(cmd[0]).name}.out"
                 try:
-                    daemons.append(
-                        subprocess.Popen(
-                            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-                        )
-                    )
+                    with output.open("w") as out:
+                        daemons.append(subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT))
                 except OSError as e:
                     raise PeerError(f"{Path(cmd[0]).name}: {e}") from e
             self._wait_ready(daemons, state, normal, controller)
@@ -780,18 +785,19 @@ class Rspamd(PairedFilter):
     def _wait_ready(self, daemons, state: Path, normal: int, controller: int) -> None:
         """Waits until both workers answer; a daemon that exits first is a PeerError."""
         probe = state / "probe.eml"
-        probe.write_text(self.message("probe", "ready?"), encoding="utf-8")
+        probe.write_text(self.message("probe", "ready?", dt.datetime.now(dt.UTC)), "utf-8")
         deadline = time.monotonic() + self.STARTUP_SECONDS
         while time.monotonic() < deadline:
             for daemon in daemons:
                 if daemon.poll() is not None:
-                    err = (daemon.stderr.read() or "").strip().splitlines()[-3:]
-                    log_file = state / "log" / "rspamd.log"
-                    if log_file.exists():
-                        err += log_file.read_text(errors="replace").strip().splitlines()[-3:]
+                    name = Path(daemon.args[0]).name
+                    err = []
+                    for log_file in (state / "log" / f"{name}.out", state / "log" / "rspamd.log"):
+                        if log_file.exists():
+                            text = log_file.read_text(errors="replace")
+                            err += text.strip().splitlines()[-3:]
                     raise PeerError(
-                        f"{Path(daemon.args[0]).name} exited {daemon.returncode}: "
-                        + (" | ".join(err) or "(no output)")
+                        f"{name} exited {daemon.returncode}: " + (" | ".join(err) or "(no output)")
                     )
             ready = all(
                 run_tool(
@@ -815,11 +821,16 @@ def skip_space(text: str, at: int) -> int:
     return at
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that the OS says is free (a daemon binds it right after)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """`count` distinct TCP ports on 127.0.0.1 that the OS says are free (a daemon binds them
+    right after). The sockets stay open until all are picked, so no port comes back twice."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+        return ports
 
 
 class SklearnPeer:
