@@ -522,7 +522,12 @@ class SpamAssassin(PairedFilter):
         """Test index → (flagged, total score, Bayes probability), from the headers that
         SpamAssassin added to each message."""
         out = {}
-        for msg in mailbox.mbox(checked, create=False):
+        box = mailbox.mbox(checked, create=False)
+        try:
+            messages = list(box)
+        finally:
+            box.close()
+        for msg in messages:
             msgid, status, bayes = msg["Message-ID"], msg["X-Spam-Status"], msg["X-Spam-Bayes"]
             index = test_ids.get((msgid or "").strip())
             verdict = cls.STATUS.match(" ".join((status or "").split()))
@@ -713,13 +718,10 @@ class Rspamd(PairedFilter):
         proc = run_tool(cmd, timeout=3600)
         if proc.returncode != 0:
             raise tool_failure(proc, f"rspamc {command}")
-        answers, decoder, text, at = {}, json.JSONDecoder(), proc.stdout, 0
-        while (at := skip_space(text, at)) < len(text):
-            try:
-                answer, at = decoder.raw_decode(text, at)
-            except json.JSONDecodeError as e:
-                raise PeerError(f"rspamc {command}: unreadable output ({e})") from None
-            answers[answer.get("filename")] = answer
+        try:
+            answers = {answer.get("filename"): answer for answer in json_stream(proc.stdout)}
+        except json.JSONDecodeError as e:
+            raise PeerError(f"rspamc {command}: unreadable output ({e})") from None
         missing = [f for f in files if f not in answers]
         if missing:
             raise PeerError(f"rspamc {command}: no answer for {len(missing)} of {len(files)} files")
@@ -815,10 +817,17 @@ class Rspamd(PairedFilter):
         return tool_version([self.rspamd, "--version"], f", config {self.CONFIG}")
 
 
-def skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at].isspace():
-        at += 1
-    return at
+def json_stream(text: str) -> list:
+    """The JSON values of `text`, written one after another (as `rspamc -j` does for many
+    files)."""
+    values, decoder, at = [], json.JSONDecoder(), 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at == len(text):
+            return values
+        value, at = decoder.raw_decode(text, at)
+        values.append(value)
 
 
 def free_ports(count: int) -> list[int]:
