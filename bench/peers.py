@@ -573,8 +573,8 @@ class Rspamd(PairedFilter):
     (`min_learns`), and it does not learn a message whose content it has learned before or
     that is too short; the log line of each fold counts those.
 
-    Each comment becomes one small e-mail (the same headers for ham and spam, dated now)
-    handed over as a local MTA would: `rspamc` with the client IP 127.0.0.1, which makes
+    Each comment becomes one small e-mail (the same headers for ham and spam, and one Date for
+    a whole fold, see `message`) handed over as a local MTA would: `rspamc` with the client IP 127.0.0.1, which makes
     rspamd skip its checks of the sending host. `rspamc learn_spam` / `learn_ham` train
     through the controller, in bulk as a labelled corpus is learned (`Learn-Type: bulk`), so
     every comment counts, not only those Bayes does not yet classify right; `rspamc symbols`
