@@ -222,6 +222,22 @@ def mbox_body(text: str) -> str:
     return "\n".join(">" + ln if ln.startswith("From ") else ln for ln in lines) + "\n"
 
 
+def comment_email(message_id: str, sent: dt.datetime, body: str) -> str:
+    """A comment as the mail filters get it: the same plausible headers for ham and spam (a
+    blog's comment notification), since stock rules score missing ones, then `body`."""
+    return (
+        "From: Blog comments <comments@blog.example>\n"
+        "To: moderator@blog.example\n"
+        "Subject: New comment\n"
+        f"Date: {email.utils.format_datetime(sent)}\n"
+        f"Message-ID: {message_id}\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+        "Content-Transfer-Encoding: 8bit\n"
+        "\n" + body + "\n"
+    )
+
+
 class Bogofilter:
     """bogofilter 1.2.x, trained and queried the way a mail system would use it.
 
@@ -434,17 +450,8 @@ class SpamAssassin(PairedFilter):
         Bayes remembers what it learned by a hash of the Date and the body, so with one Date
         two comments of the same text would be learned once. Bayes reads no Date token."""
         sent = dt.datetime(2015, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=n)
-        return (
-            "From comments@blog.example Thu Jan  1 00:00:00 2015\n"
-            "From: Blog comments <comments@blog.example>\n"
-            "To: moderator@blog.example\n"
-            "Subject: New comment\n"
-            f"Date: {email.utils.format_datetime(sent)}\n"
-            f"Message-ID: {cls.message_id(name)}\n"
-            "MIME-Version: 1.0\n"
-            "Content-Type: text/plain; charset=utf-8\n"
-            "Content-Transfer-Encoding: 8bit\n"
-            "\n" + mbox_body(text) + "\n"
+        return "From comments@blog.example Thu Jan  1 00:00:00 2015\n" + comment_email(
+            cls.message_id(name), sent, mbox_body(text)
         )
 
     def _run(self, fold: Fold) -> tuple[PeerOutput, PeerOutput]:
@@ -630,17 +637,7 @@ class Rspamd(PairedFilter):
         rspamd's Bayes learns a token of the Date's weekday and hour, which would become a
         spam or ham signal if the hour turned while one class was being written. A recent
         Date, not a fixed old one, because rules score dates far in the past."""
-        return (
-            "From: Blog comments <comments@blog.example>\n"
-            "To: moderator@blog.example\n"
-            "Subject: New comment\n"
-            f"Date: {email.utils.format_datetime(sent)}\n"
-            f"Message-ID: {SpamAssassin.message_id(name)}\n"
-            "MIME-Version: 1.0\n"
-            "Content-Type: text/plain; charset=utf-8\n"
-            "Content-Transfer-Encoding: 8bit\n"
-            "\n" + text + "\n"
-        )
+        return comment_email(SpamAssassin.message_id(name), sent, text)
 
     def _run(self, fold: Fold) -> tuple[PeerOutput, PeerOutput]:
         work = fold.dir / "rspamd"
