@@ -3,7 +3,7 @@
 A misread answer does not crash a benchmark, it quietly gives a peer the wrong row (rspamd's
 Bayes percentage read as a probability once turned its SMS F1 from 0.74 into 0.56). These pin
 the readings to answers in the tools' real formats. `bench/peers` runs them before every
-benchmark; by hand, from `bench/` with the benchmark's venv:
+benchmark, and `.ci/run` in CI; by hand, from `bench/` with the venv `bench/venv` makes:
 
     python -m unittest -v test_peers
 """
