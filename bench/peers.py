@@ -222,7 +222,15 @@ def mbox_body(text: str) -> str:
     return "\n".join(">" + ln if ln.startswith("From ") else ln for ln in lines) + "\n"
 
 
-def comment_email(message_id: str, sent: dt.datetime, body: str) -> str:
+def message_id(name: str) -> str:
+    """The Message-ID of the message called `name`. Bayes filters read the Message-ID, split
+    into tokens at punctuation, so no token of it may carry over from training to testing:
+    `<test-000012@…>` would share `000012` with a training comment and inherit its label. A
+    hash of `name` is a token no other message has."""
+    return f"<{hashlib.sha256(name.encode()).hexdigest()[:32]}@blog.example>"
+
+
+def comment_email(name: str, sent: dt.datetime, body: str) -> str:
     """A comment as the mail filters get it: the same plausible headers for ham and spam (a
     blog's comment notification), since stock rules score missing ones, then `body`."""
     return (
@@ -230,7 +238,7 @@ def comment_email(message_id: str, sent: dt.datetime, body: str) -> str:
         "To: moderator@blog.example\n"
         "Subject: New comment\n"
         f"Date: {email.utils.format_datetime(sent)}\n"
-        f"Message-ID: {message_id}\n"
+        f"Message-ID: {message_id(name)}\n"
         "MIME-Version: 1.0\n"
         "Content-Type: text/plain; charset=utf-8\n"
         "Content-Transfer-Encoding: 8bit\n"
@@ -437,21 +445,13 @@ class SpamAssassin(PairedFilter):
         ]
 
     @staticmethod
-    def message_id(name: str) -> str:
-        """Bayes reads the Message-ID, split into tokens at punctuation, so no token of it may
-        carry over from training to testing: `<test-000012@…>` would share `000012` with a
-        training comment and inherit its label. A hash of `name` is a token no other message
-        has."""
-        return f"<{hashlib.sha256(name.encode()).hexdigest()[:32]}@blog.example>"
-
-    @classmethod
-    def message(cls, name: str, n: int, text: str) -> str:
+    def message(name: str, n: int, text: str) -> str:
         """The comment as the fold's `n`th message. Each gets its own Date, a second apart:
         Bayes remembers what it learned by a hash of the Date and the body, so with one Date
         two comments of the same text would be learned once. Bayes reads no Date token."""
         sent = dt.datetime(2015, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=n)
         return "From comments@blog.example Thu Jan  1 00:00:00 2015\n" + comment_email(
-            cls.message_id(name), sent, mbox_body(text)
+            name, sent, mbox_body(text)
         )
 
     def _run(self, fold: Fold) -> tuple[PeerOutput, PeerOutput]:
@@ -483,7 +483,7 @@ class SpamAssassin(PairedFilter):
             raise PeerError("no test comments")
         # Chunks in separate processes; the output keeps no order, so IDs map it back.
         chunks = min(len(os.sched_getaffinity(0)), len(fold.test))
-        test_ids = {self.message_id(f"test-{i}"): i for i in range(len(fold.test))}
+        test_ids = {message_id(f"test-{i}"): i for i in range(len(fold.test))}
         paths = []
         for c in range(chunks):
             path = work / f"test-{c}.mbox"
@@ -581,8 +581,8 @@ class Rspamd(PairedFilter):
     that is too short; the log line of each fold counts those.
 
     Each comment becomes one small e-mail (the same headers for ham and spam, and one Date for
-    a whole fold, see `message`) handed over as a local MTA would: `rspamc` with the client IP 127.0.0.1, which makes
-    rspamd skip its checks of the sending host. `rspamc learn_spam` / `learn_ham` train
+    a whole fold, see `message`) handed over as a local MTA would: `rspamc` with the client
+    IP 127.0.0.1, which makes rspamd skip its checks of the sending host. `rspamc learn_spam` / `learn_ham` train
     through the controller, in bulk as a labelled corpus is learned (`Learn-Type: bulk`), so
     every comment counts, not only those Bayes does not yet classify right; `rspamc symbols`
     checks the test comments.
@@ -605,7 +605,8 @@ class Rspamd(PairedFilter):
             "options.inc",
             (
                 'hs_cache_dir = "{hs_cache}/";\n'
-                'dns {{\n  nameserver = ["127.0.0.1:9"];\n  timeout = 0.1s;\n  retransmits = 0;\n}}\n'
+                'dns {{\n  nameserver = ["127.0.0.1:9"];\n'
+                "  timeout = 0.1s;\n  retransmits = 0;\n}}\n"
             ),
         ),
         ("logging.inc", 'level = "error";\n'),
@@ -637,7 +638,7 @@ class Rspamd(PairedFilter):
         rspamd's Bayes learns a token of the Date's weekday and hour, which would become a
         spam or ham signal if the hour turned while one class was being written. A recent
         Date, not a fixed old one, because rules score dates far in the past."""
-        return comment_email(SpamAssassin.message_id(name), sent, text)
+        return comment_email(name, sent, text)
 
     def _run(self, fold: Fold) -> tuple[PeerOutput, PeerOutput]:
         work = fold.dir / "rspamd"
