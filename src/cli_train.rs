@@ -299,10 +299,15 @@ probability that the comment is spam and the features that pushed the verdict mo
 Multinomial naive Bayes (`linfa_bayes::MultinomialNb<f64, usize>`, linfa-bayes 0.8.1), \
 additive smoothing alpha = {alpha} over the vocabulary (the hash buckets seen in training), \
 labels ham = 0 and spam = 1, fitted incrementally with \
-`fit_with` over mini-batches of {batch} dense rows whose columns are the vocabulary. The \
-learned per-class counts are stored sparsely and the log-probabilities recomputed on load; \
-features outside the vocabulary are ignored when scoring. The shipped model is trained on all \
-examples.
+`fit_with` over mini-batches of {batch} dense rows whose columns are the vocabulary. Each row \
+is scaled by a weight learned by discriminative frequency estimation (Su et al., 2008): \
+{passes} shuffled passes in which a comment adds its features in proportion to how wrong the \
+counts so far are about it, so comments the model already gets right stop counting and hard \
+ones count more; the class prior stays the share of comments. The weights are learned \
+separately inside each of the calibration folds below, and the model's counts are the sum of \
+the folds' fits. The learned per-class counts are stored sparsely and the log-probabilities \
+recomputed on load; features outside the vocabulary are ignored when scoring. The shipped \
+model is trained on all examples.
 
 ## Calibration and thresholds
 
@@ -360,6 +365,7 @@ data.
         examples = f.examples,
         alpha = a.alpha,
         batch = a.batch_size,
+        passes = train::DISCRIMINATIVE_PASSES,
         command = command_line(),
         cv = a.cv,
         seed = a.seed,

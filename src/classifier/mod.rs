@@ -349,13 +349,22 @@ mod tests {
 
     /// The fast sparse path must be linfa-bayes, only faster. Train linfa directly, in two
     /// `fit_with` batches, on dense rows over the fixture's vocabulary weighted as
-    /// [`weights`] weighs them, then check (a) that training learned linfa's counts and
-    /// (b) every log-probability against linfa's `predict_log_proba` on the same rows, with
-    /// out-of-vocabulary features dropped as the classifier does.
+    /// [`weights`] weighs them and scaled by each comment's discriminative weight, then check
+    /// (a) that training learned linfa's counts and (b) every log-probability against
+    /// linfa's `predict_log_proba` on the same rows, with out-of-vocabulary features dropped
+    /// as the classifier does.
     #[test]
     fn fast_path_equals_linfa_predict_log_proba() {
         let examples = fixture();
-        let ours = fixture_model();
+        let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
+        let all: Vec<&Sample> = samples.iter().collect();
+        let weights = train::discriminative_weights(&all, options().alpha, options().seed);
+        let [ham, spam] = train::fit_counts(&all, &weights, &options()).unwrap();
+        let ours = TrainedModel {
+            ham,
+            spam,
+            ..fixture_model()
+        };
         let classifier = Classifier::from_model(&ours, 0);
         let vocabulary: Vec<usize> = examples
             .iter()
@@ -380,7 +389,10 @@ mod tests {
             x
         };
         let comments: Vec<Comment> = examples.iter().map(|e| e.comment.clone()).collect();
-        let x = rows(&comments);
+        let mut x = rows(&comments);
+        for (mut row, weight) in x.rows_mut().into_iter().zip(&weights) {
+            row *= *weight;
+        }
         let y: Array1<usize> = examples
             .iter()
             .map(|e| if e.is_spam { train::SPAM } else { train::HAM })
@@ -422,6 +434,47 @@ mod tests {
                 probe.content
             );
         }
+    }
+
+    /// Discriminative weights exist to fix what counting every comment once gets wrong, so
+    /// the model they give must fit its own training comments better, and the comments
+    /// plain counts get most wrong must count the most.
+    #[test]
+    fn discriminative_weights_fit_the_training_comments_better_than_plain_counts() {
+        let examples = fixture();
+        let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
+        let all: Vec<&Sample> = samples.iter().collect();
+        let losses = |weights: &[f64]| -> Vec<f64> {
+            let [ham, spam] = train::fit_counts(&all, weights, &options()).unwrap();
+            let model = TrainedModel {
+                ham,
+                spam,
+                ..fixture_model()
+            };
+            let classifier = Classifier::from_model(&model, 0);
+            examples
+                .iter()
+                .map(|e| {
+                    let z = classifier.evidence(&e.comment).naive();
+                    let p_spam = 1.0 / (1.0 + (-z).exp());
+                    -(if e.is_spam { p_spam } else { 1.0 - p_spam }).ln()
+                })
+                .collect()
+        };
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let weights = train::discriminative_weights(&all, options().alpha, options().seed);
+        let passes = train::DISCRIMINATIVE_PASSES as f64;
+        assert!(
+            weights.iter().all(|&w| w > 0.0 && w <= passes),
+            "{weights:?}"
+        );
+        let plain = losses(&vec![1.0; all.len()]);
+        let weighted = losses(&weights);
+        assert!(mean(&weighted) < mean(&plain), "{weighted:?} vs {plain:?}");
+        let worst = (0..plain.len())
+            .max_by(|&a, &b| plain[a].total_cmp(&plain[b]))
+            .unwrap();
+        assert!(weights[worst] > mean(&weights), "{weights:?}");
     }
 
     /// Unseen words, domains and authors say nothing: only the comment's shape (its

@@ -161,11 +161,25 @@ pub struct ModelInfo {
     pub training_data: String,
 }
 
+/// A part of the training data fitted on its own: linfa-bayes' counts of its samples, each
+/// weighted by [`discriminative_weights`]. A model's counts are the sum of its parts' (see
+/// [`train`]), so each held-out fold of calibration is scored by exactly the parts it was
+/// not in, and no weight was chosen by looking at a held-out label.
+pub fn fit_part(samples: &[&Sample], options: &TrainOptions) -> anyhow::Result<[ClassCounts; 2]> {
+    let weights = discriminative_weights(samples, options.alpha, options.seed);
+    fit_counts(samples, &weights, options)
+}
+
 /// The counts linfa-bayes' `MultinomialNb` learns from `samples`, fitted one mini-batch at a
-/// time: `[ham, spam]`, a class absent from the samples being empty. Counts of disjoint
-/// sample sets add up ([`ClassCounts::sum`]) to the counts of their union, which is how
-/// cross-validation trains k models for the price of one pass.
-pub fn fit_counts(samples: &[&Sample], options: &TrainOptions) -> anyhow::Result<[ClassCounts; 2]> {
+/// time, each sample's row scaled by its weight: `[ham, spam]`, a class absent from the
+/// samples being empty. The prior stays the share of documents: linfa counts rows, whatever
+/// their scale. Counts of disjoint sample sets add up ([`ClassCounts::sum`]) to the counts
+/// of their union, which is how cross-validation trains k models for the price of one pass.
+pub fn fit_counts(
+    samples: &[&Sample],
+    weights: &[f64],
+    options: &TrainOptions,
+) -> anyhow::Result<[ClassCounts; 2]> {
     ensure!(
         options.alpha.is_finite() && options.alpha > 0.0,
         "smoothing alpha must be a positive number, got {}",
@@ -175,14 +189,7 @@ pub fn fit_counts(samples: &[&Sample], options: &TrainOptions) -> anyhow::Result
     if samples.is_empty() {
         return Ok([ClassCounts::empty(), ClassCounts::empty()]);
     }
-    let columns: Vec<usize> = samples
-        .iter()
-        .flat_map(|s| s.row.iter().map(|&(bucket, _)| bucket))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let column_of: HashMap<usize, usize> =
-        columns.iter().enumerate().map(|(c, &b)| (b, c)).collect();
+    let (columns, column_of) = vocabulary(samples);
 
     let params = MultinomialNbParams::new()
         .alpha(options.alpha)
@@ -194,11 +201,14 @@ pub fn fit_counts(samples: &[&Sample], options: &TrainOptions) -> anyhow::Result
         .transpose()
         .context("cannot redirect stderr around linfa-bayes' debug output")?;
     let mut model: Option<MultinomialNb<f64, usize>> = None;
-    for batch in samples.chunks(options.batch_size) {
+    for (batch, weights) in samples
+        .chunks(options.batch_size)
+        .zip(weights.chunks(options.batch_size))
+    {
         let mut x = Array2::<f64>::zeros((batch.len(), columns.len()));
-        for (r, sample) in batch.iter().enumerate() {
+        for (r, (sample, weight)) in batch.iter().zip(weights).enumerate() {
             for &(bucket, count) in &sample.row {
-                x[[r, column_of[&bucket]]] = count;
+                x[[r, column_of[&bucket]]] = count * weight;
             }
         }
         let y: Array1<usize> = batch
@@ -212,6 +222,95 @@ pub fn fit_counts(samples: &[&Sample], options: &TrainOptions) -> anyhow::Result
     drop(quiet);
     let model = model.expect("at least one batch was fitted");
     learned_counts(&model, |column| columns[column])
+}
+
+/// The buckets occurring in `samples`, in order (the columns linfa is fitted on), and each
+/// bucket's column.
+fn vocabulary(samples: &[&Sample]) -> (Vec<usize>, HashMap<usize, usize>) {
+    let columns: Vec<usize> = samples
+        .iter()
+        .flat_map(|s| s.row.iter().map(|&(bucket, _)| bucket))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let column_of = columns.iter().enumerate().map(|(c, &b)| (b, c)).collect();
+    (columns, column_of)
+}
+
+/// Passes of [`discriminative_weights`] over the samples. Spam F1 / MCC on held-out
+/// YouTube videos (`eval --by-source`), and MCC on SMS (`eval --kfold 10`):
+///
+/// | passes | YouTube F1 | YouTube MCC | SMS MCC |
+/// |---|---:|---:|---:|
+/// | plain counts | 0.937 | 0.882 | 0.969 |
+/// | 1 | 0.938 | 0.882 | 0.968 |
+/// | 2 | 0.940 | 0.886 | 0.969 |
+/// | 5 | 0.941 | 0.889 | 0.970 |
+/// | 10 | 0.942 | 0.891 | 0.970 |
+/// | 20 | 0.944 | 0.893 | 0.970 |
+/// | 40 | 0.942 | 0.891 | 0.972 |
+///
+/// Ten was picked from a prototype before this sweep; the sweep says anything from five up
+/// does about as well.
+pub const DISCRIMINATIVE_PASSES: usize = 10;
+
+/// How much each sample counts in the naive-Bayes counts: discriminative frequency
+/// estimation (Su, Zhang, Ling and Matwin, ICML 2008). Plain naive Bayes counts every
+/// training comment once, so the thousand comments that say "check out my channel" in
+/// the same words outvote the few spam that say it differently, and a word that is common
+/// in both classes is counted as evidence twice over by its pairs and stems. Here the
+/// counts are built up over [`DISCRIMINATIVE_PASSES`] shuffled passes in which each sample
+/// adds its row scaled by how wrong the counts so far are about it (`1 − P(its label)`):
+/// comments the model already gets right stop adding, ones it gets wrong keep adding. The
+/// result is still a multinomial naive-Bayes model, fitted by linfa-bayes on weighted rows;
+/// only the weights are learned. Every weight is positive (rows have unit length, so the
+/// log-odds stay far from where a logistic rounds to 0 or 1), so the vocabulary is that of
+/// plain counts.
+pub fn discriminative_weights(samples: &[&Sample], alpha: f64, seed: u64) -> Vec<f64> {
+    let spam = samples.iter().filter(|s| s.is_spam).count();
+    let ham = samples.len() - spam;
+    if ham == 0 || spam == 0 {
+        // One class only: there is nothing to discriminate against.
+        return vec![1.0; samples.len()];
+    }
+    let (columns, column_of) = vocabulary(samples);
+    let rows: Vec<Vec<(usize, f64)>> = samples
+        .iter()
+        .map(|s| s.row.iter().map(|&(b, x)| (column_of[&b], x)).collect())
+        .collect();
+    let smoothing = alpha * columns.len() as f64;
+    let prior_log_odds = (spam as f64 / ham as f64).ln();
+    let mut counts = [vec![0.0; columns.len()], vec![0.0; columns.len()]];
+    let mut totals = [0.0; 2];
+    let mut weights = vec![0.0; samples.len()];
+    let mut order: Vec<usize> = (0..samples.len()).collect();
+    let mut rng = SplitMix64(seed);
+    for _ in 0..DISCRIMINATIVE_PASSES {
+        rng.shuffle(&mut order);
+        for &i in &order {
+            // The same smoothed estimate a `Classifier` makes from these counts.
+            let denominators = (totals[HAM] + smoothing).ln() - (totals[SPAM] + smoothing).ln();
+            let log_odds = prior_log_odds
+                + rows[i]
+                    .iter()
+                    .map(|&(c, x)| {
+                        x * ((counts[SPAM][c] + alpha).ln() - (counts[HAM][c] + alpha).ln()
+                            + denominators)
+                    })
+                    .sum::<f64>();
+            let (class, wrong) = if samples[i].is_spam {
+                (SPAM, 1.0 / (1.0 + log_odds.exp()))
+            } else {
+                (HAM, 1.0 / (1.0 + (-log_odds).exp()))
+            };
+            for &(c, x) in &rows[i] {
+                counts[class][c] += wrong * x;
+                totals[class] += wrong * x;
+            }
+            weights[i] += wrong;
+        }
+    }
+    weights
 }
 
 /// Fewest examples of each class for which training holds data out to calibrate and to
@@ -264,14 +363,14 @@ pub fn train(
     if ham.min(spam) < MIN_CALIBRATION_EXAMPLES {
         let all: Vec<&Sample> = samples.iter().collect();
         return Ok(Trained {
-            model: uncalibrated(fit_counts(&all, options)?),
+            model: uncalibrated(fit_part(&all, options)?),
             held_out: Vec::new(),
         });
     }
 
     let (folds, n_folds) = calibration_folds(examples, options.seed);
     let parts: Vec<[ClassCounts; 2]> = (0..n_folds)
-        .map(|fold| fit_counts(&members(samples, &folds, fold), options))
+        .map(|fold| fit_part(&members(samples, &folds, fold), options))
         .collect::<anyhow::Result<_>>()?;
     let summed = |skip: Option<usize>| -> [ClassCounts; 2] {
         let kept = || {
@@ -428,9 +527,7 @@ pub fn stratified_folds(examples: &[Example], k: usize, seed: u64) -> Vec<usize>
     let mut folds = vec![0; examples.len()];
     let mut dealt = 0;
     for members in strata.values_mut() {
-        for i in (1..members.len()).rev() {
-            members.swap(i, rng.below(i + 1));
-        }
+        rng.shuffle(members);
         for &member in members.iter() {
             folds[member] = dealt % k;
             dealt += 1;
@@ -455,6 +552,13 @@ impl SplitMix64 {
     /// Uniform in `0..n`; the modulo bias is below 2^-40 for any realistic dataset size.
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
+    }
+
+    /// Fisher-Yates.
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
     }
 }
 
@@ -591,9 +695,11 @@ mod tests {
         let samples: Vec<Sample> = fixture().iter().map(Sample::new).collect();
         let all: Vec<&Sample> = samples.iter().collect();
         let (left, right) = all.split_at(all.len() / 3);
-        let [ham_l, spam_l] = fit_counts(left, &options()).unwrap();
-        let [ham_r, spam_r] = fit_counts(right, &options()).unwrap();
-        let [ham, spam] = fit_counts(&all, &options()).unwrap();
+        let weights: Vec<f64> = (0..all.len()).map(|i| 0.25 + i as f64 / 7.0).collect();
+        let (weights_l, weights_r) = weights.split_at(left.len());
+        let [ham_l, spam_l] = fit_counts(left, weights_l, &options()).unwrap();
+        let [ham_r, spam_r] = fit_counts(right, weights_r, &options()).unwrap();
+        let [ham, spam] = fit_counts(&all, &weights, &options()).unwrap();
         let close = |a: &ClassCounts, b: &ClassCounts| {
             a.documents == b.documents
                 && a.indices == b.indices
