@@ -307,7 +307,8 @@ ones count more; the class prior stays the share of comments. The weights are le
 separately inside each of the calibration folds below, and the model's counts are the sum of \
 the folds' fits. The learned per-class counts are stored sparsely and the log-probabilities \
 recomputed on load; features outside the vocabulary are ignored when scoring. The shipped \
-model is trained on all examples.
+model is trained on all examples: the sum of every calibration fold's fit, each fold's \
+weights learned on that fold.
 
 ## Calibration and thresholds
 

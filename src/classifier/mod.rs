@@ -27,7 +27,7 @@ use crate::verdict::Verdict;
 use calibration::{Calibration, Evidence, Thresholds};
 use features::{Feature, FeatureKind, Features, N_FEATURES};
 pub use model::ModelError;
-use model::TrainedModel;
+use model::{TrainedModel, smoothed_log_probability};
 
 /// How many features an explanation lists.
 pub const TOP_CONTRIBUTIONS: usize = 5;
@@ -122,14 +122,16 @@ impl Classifier {
         let mut log_prior = [0.0; 2];
         for (class, counts) in [(train::HAM, &model.ham), (train::SPAM, &model.spam)] {
             log_prior[class] = (counts.documents as f64 / documents).ln();
-            let log_denominator = (counts.total() + model.alpha * vocabulary.len() as f64).ln();
-            let unseen = model.alpha.ln() - log_denominator;
+            let total = counts.total();
+            let log_probability =
+                |count| smoothed_log_probability(count, total, model.alpha, vocabulary.len());
+            let unseen = log_probability(0.0);
             // Validated on load: buckets are below N_FEATURES.
             for &bucket in &vocabulary {
                 log_prob[class][bucket as usize] = unseen;
             }
             for (&bucket, &count) in counts.indices.iter().zip(&counts.counts) {
-                log_prob[class][bucket as usize] = (count + model.alpha).ln() - log_denominator;
+                log_prob[class][bucket as usize] = log_probability(count);
             }
         }
         let [ham, spam] = log_prob;

@@ -121,6 +121,18 @@ impl ClassCounts {
     }
 }
 
+/// Multinomial naive Bayes' smoothed log-probability of one feature in a class, as
+/// linfa-bayes estimates it: `ln((count + α) / (class_total + α · vocabulary))`. Serving and
+/// training's discriminative weights both use it, so the two estimates cannot drift apart.
+pub fn smoothed_log_probability(
+    count: f64,
+    class_total: f64,
+    alpha: f64,
+    vocabulary: usize,
+) -> f64 {
+    (count + alpha).ln() - (class_total + alpha * vocabulary as f64).ln()
+}
+
 /// Everything a `.cgm` payload holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainedModel {
