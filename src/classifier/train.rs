@@ -31,9 +31,10 @@ use crate::comment::Comment;
 /// so a class's counts are small and Laplace's 1.0 would drown them; 0.03 measured best on
 /// held-out data among 0.01, 0.03, 0.05, 0.1 and 0.3 (YouTube leave-one-video-out and SMS
 /// 10-fold alike), with plain counts. With [`discriminative_weights`], spam F1 / MCC on
-/// held-out YouTube videos and MCC on SMS 10-fold were 0.943 / 0.892 / 0.971 at 0.01, 0.944 / 0.894 / 0.970 at 0.02,
-/// 0.942 / 0.891 / 0.970 at 0.03, 0.941 / 0.888 / 0.970 at 0.05 and 0.937 / 0.882 / 0.970 at
-/// 0.1: 0.03 stays, since moving it for 0.003 would be choosing on the test folds.
+/// held-out YouTube videos and MCC on SMS 10-fold were 0.943 / 0.892 / 0.971 at 0.01,
+/// 0.944 / 0.894 / 0.970 at 0.02, 0.942 / 0.891 / 0.970 at 0.03, 0.941 / 0.888 / 0.970 at
+/// 0.05 and 0.937 / 0.882 / 0.970 at 0.1: 0.03 stays, since moving it for 0.003 would be
+/// choosing on the test folds.
 pub const DEFAULT_ALPHA: f64 = 0.03;
 
 /// linfa label of legitimate comments.
