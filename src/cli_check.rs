@@ -79,7 +79,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
         .into_inner()
         .decision
         .context("the server sent no decision")?;
-    println!(
+    crate::report!(
         "{}  spam probability {:.3}  (model {}, comment {}/{})",
         verdict_name(decision.verdict),
         decision.spam_probability,
@@ -88,7 +88,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
         decision.comment_id
     );
     for reason in decision.reasons {
-        println!(
+        crate::report!(
             "  [{}] {}: {}",
             verdict_name(reason.effect).to_lowercase(),
             reason.code,

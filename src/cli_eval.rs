@@ -110,7 +110,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                     evaluation::by_source(&train_examples),
                 ),
             };
-            println!("{split}: {} folds", names.len());
+            crate::report!("{split}: {} folds", names.len());
             let evaluation = evaluation::cross_validate(
                 &train_examples,
                 &train_samples,
@@ -119,7 +119,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 &options,
                 &budget,
                 |fold| {
-                    println!(
+                    crate::report!(
                         "  {}: trained on {}, tested on {}",
                         fold.name,
                         fold.trained_on,
@@ -129,12 +129,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             )?;
             (split, train_examples, evaluation)
         };
-    println!("evaluated in {:.1} s\n", started.elapsed().as_secs_f64());
+    crate::report!("evaluated in {:.1} s\n", started.elapsed().as_secs_f64());
     let summary = Summary::new(&evaluation, &evaluated);
-    println!("{}", summary.markdown());
-    println!(
+    crate::report!("{}", summary.markdown());
+    crate::report!(
         "scored {} comments in {:.3} s on one thread: {:.0} comments/s",
-        summary.scoring.comments, summary.scoring.seconds, summary.scoring.per_second
+        summary.scoring.comments,
+        summary.scoring.seconds,
+        summary.scoring.per_second
     );
 
     if let Some(path) = &args.json {
@@ -187,7 +189,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             reject_threshold: median(|t| t.reject),
         };
         for path in plot::draw(dir, &input)? {
-            println!("wrote {}", path.display());
+            crate::report!("wrote {}", path.display());
         }
     }
     Ok(())
@@ -227,6 +229,6 @@ fn predictions(evaluation: &Evaluation, examples: &[Example]) -> anyhow::Result<
 
 fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    println!("wrote {}", path.display());
+    crate::report!("wrote {}", path.display());
     Ok(())
 }

@@ -87,7 +87,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     for path in &args.data {
         let read = train::read_dataset(path)?;
         let spam = read.iter().filter(|e| e.is_spam).count();
-        println!(
+        crate::report!(
             "read {}: {} examples ({spam} spam, {} ham)",
             path.display(),
             read.len(),
@@ -110,7 +110,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let budget = Budget::default();
 
     let k = args.cv as usize;
-    println!("{k}-fold stratified cross-validation (seed {}):", args.seed);
+    crate::report!("{k}-fold stratified cross-validation (seed {}):", args.seed);
     let started = Instant::now();
     let (folds, names) = evaluation::kfold(&examples, k, args.seed);
     let held_out = evaluation::cross_validate(
@@ -121,7 +121,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         &options,
         &budget,
         |fold| {
-            println!(
+            crate::report!(
                 "  {}/{k}: trained on {}, scored {} held-out",
                 fold.name,
                 fold.trained_on,
@@ -129,9 +129,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             );
         },
     )?;
-    println!("  done in {:.1} s", started.elapsed().as_secs_f64());
+    crate::report!("  done in {:.1} s", started.elapsed().as_secs_f64());
     let evaluation = Summary::new(&held_out, &examples).markdown();
-    println!("\n{evaluation}");
+    crate::report!("\n{evaluation}");
 
     let created = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let training_data = describe_data(&files, args.data_note.as_deref());
@@ -162,7 +162,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let size = fs::metadata(&model_path)
         .with_context(|| format!("cannot stat {}", model_path.display()))?
         .len();
-    println!(
+    crate::report!(
         "trained on all {} examples in {train_seconds:.1} s; wrote {} ({size} bytes, version {}, loads in {load_ms:.1} ms)",
         examples.len(),
         model_path.display(),
@@ -203,7 +203,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         None => card,
     };
     fs::write(&card_path, card).with_context(|| format!("cannot write {}", card_path.display()))?;
-    println!("wrote {}", card_path.display());
+    crate::report!("wrote {}", card_path.display());
     Ok(())
 }
 

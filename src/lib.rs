@@ -31,6 +31,7 @@ pub mod cli_eval;
 pub mod cli_train;
 pub mod comment;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod evaluation;
 pub mod moderation;

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use commentguard::config::RawConfig;
-use commentguard::{cli_check, cli_eval, cli_train, server, telemetry};
+use commentguard::{cli_check, cli_eval, cli_train, console, server, telemetry};
 
 /// mimalloc rather than the system allocator: classifying a comment makes a dozen small,
 /// short-lived allocations (feature buffers, the explanation's strings), and with
@@ -62,9 +62,12 @@ fn main() -> anyhow::Result<()> {
             telemetry::init();
             tokio::runtime::Runtime::new()?.block_on(serve(args))
         }
-        Command::Check(args) => tokio::runtime::Runtime::new()?.block_on(cli_check::run(args)),
-        Command::Train(args) => cli_train::run(args),
-        Command::Eval(args) => cli_eval::run(args),
+        Command::Check(args) => {
+            tokio::runtime::Runtime::new()?.block_on(cli_check::run(args))?;
+            console::finish()
+        }
+        Command::Train(args) => cli_train::run(args).and_then(|()| console::finish()),
+        Command::Eval(args) => cli_eval::run(args).and_then(|()| console::finish()),
     }
 }
 

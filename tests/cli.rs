@@ -84,3 +84,53 @@ fn refuses_to_run_open_off_loopback() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("loopback"), "{stderr}");
 }
+
+/// A report nobody reads is not worth a crash: with its standard output closed, as under
+/// `commentguard train … | head -1`, `train` still writes the model and card and succeeds
+/// (`println!` panics there, before the files are written).
+#[test]
+fn train_finishes_when_the_reader_of_its_report_has_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("model");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/train.jsonl");
+    let mut train = Command::new(BIN)
+        .args(["train", "--cv", "2", "--data", fixture, "--out"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes at once; the report's later lines meet a closed pipe.
+    drop(train.stdout.take());
+    let done = train.wait_with_output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(out.with_extension("cgm").is_file());
+    assert!(out.with_extension("md").is_file());
+}
+
+/// Any other failure to write the report fails the command, once its work is done, rather
+/// than passing a cut-off report as complete. `/dev/full` refuses every write with ENOSPC.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_that_cannot_be_written_fails_the_command() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/train.jsonl");
+    let done = Command::new(BIN)
+        .args(["eval", "--kfold", "2", "--train", fixture])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(!done.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the report to standard output"),
+        "{stderr}"
+    );
+}
