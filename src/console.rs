@@ -51,7 +51,7 @@ pub fn finish() -> anyhow::Result<()> {
     }
 }
 
-/// `println!` for reports: [`line`] with formatting.
+/// `println!` for reports: [`line()`] with formatting.
 #[macro_export]
 macro_rules! report {
     ($($arg:tt)*) => {
