@@ -60,15 +60,14 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             telemetry::init();
-            tokio::runtime::Runtime::new()?.block_on(serve(args))
+            tokio::runtime::Runtime::new()?.block_on(serve(args))?;
         }
-        Command::Check(args) => {
-            tokio::runtime::Runtime::new()?.block_on(cli_check::run(args))?;
-            console::finish()
-        }
-        Command::Train(args) => cli_train::run(args).and_then(|()| console::finish()),
-        Command::Eval(args) => cli_eval::run(args).and_then(|()| console::finish()),
+        Command::Check(args) => tokio::runtime::Runtime::new()?.block_on(cli_check::run(args))?,
+        Command::Train(args) => cli_train::run(args)?,
+        Command::Eval(args) => cli_eval::run(args)?,
     }
+    // The report printed along the way (`serve` prints none).
+    console::finish()
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
