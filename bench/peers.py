@@ -21,7 +21,8 @@ Peers
   sklearn-mnb      scikit-learn MultinomialNB on word counts (the textbook naive Bayes)
   linear-svm       LinearSVC on TF-IDF word 1-2-grams + char_wb 2-5-grams
   logistic-regr    LogisticRegression on the same TF-IDF features
-  commentguard     `commentguard eval` from this repository
+  commentguard-text-only  `commentguard eval` from this repository, on the text alone
+  commentguard     the same, with each comment placed on its page (`--pages`)
 
 Run through `bench/peers`, which installs the dependencies and builds commentguard first.
 Needs only the Python standard library, numpy and scikit-learn.
@@ -62,6 +63,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 REPO = Path(__file__).resolve().parent.parent
+# The page each YouTube video's comments were posted on, for commentguard's `--pages`.
+PAGES = REPO / "models" / "youtube-spam.pages"
 SMS_SEED = 20261126
 SMS_SPLITS = 10
 VERDICTS = ("approve", "hold", "reject")
@@ -905,18 +908,31 @@ class Commentguard:
     It writes one prediction per test comment and an eval.json whose `scoring` block holds the
     single-threaded in-process time to normalise, tokenise, score and explain the test
     comments; throughput comes from that, so process start-up and training are excluded.
+
+    The `commentguard` row places each comment on the page it was posted on (`--pages`
+    models/youtube-spam.pages), as a blog backend sends the permalink with every comment, so a
+    link to the video itself reads as such. The other peers see only the text, so the
+    `commentguard-text-only` row runs without pages, on exactly what they get.
     """
 
     name = "commentguard"
 
-    def __init__(self, binary: Path, unavailable: str | None = None):
+    def __init__(
+        self,
+        binary: Path,
+        unavailable: str | None = None,
+        pages: Path | None = None,
+        name: str = "commentguard",
+    ):
         self.binary = binary
         self.unavailable = unavailable
+        self.pages = pages
+        self.name = name
 
     def run(self, fold: Fold) -> PeerOutput:
         if self.unavailable:
             raise PeerError(self.unavailable)
-        work = fold.dir / "commentguard"
+        work = fold.dir / self.name
         work.mkdir()
         preds_path, eval_path = work / "preds.jsonl", work / "eval.json"
         cmd = [
@@ -926,6 +942,8 @@ class Commentguard:
             "--predictions", str(preds_path),
             "--json", str(eval_path),
         ]  # fmt: skip
+        if self.pages:
+            cmd += ["--pages", str(self.pages)]
         proc = run_tool(cmd, cwd=work)
         (work / "stderr.txt").write_text(proc.stderr or "", encoding="utf-8")
         if proc.returncode != 0:
@@ -1347,8 +1365,17 @@ def main(argv: list[str] | None = None) -> int:
     bogofilter = Bogofilter(args.bogofilter)
     spamassassin = SpamAssassin(args.spamassassin, args.sa_learn)
     rspamd = Rspamd(args.rspamd, args.rspamc, args.redis_server)
-    commentguard = Commentguard(args.commentguard.resolve(), args.commentguard_error)
-    peers = [bogofilter, *spamassassin.rows(), *rspamd.rows(), *sklearn_peers(), commentguard]
+    binary = args.commentguard.resolve()
+    commentguard = Commentguard(binary, args.commentguard_error, pages=PAGES)
+    text_only = Commentguard(binary, args.commentguard_error, name="commentguard-text-only")
+    peers = [
+        bogofilter,
+        *spamassassin.rows(),
+        *rspamd.rows(),
+        *sklearn_peers(),
+        text_only,
+        commentguard,
+    ]
     unknown = set(args.skip) - {p.name for p in peers}
     if unknown:
         log(f"--skip: no peer named {', '.join(sorted(unknown))}")
@@ -1394,7 +1421,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{key}/{name}"
         for key, exp in results["experiments"].items()
         for name, s in exp["peers"].items()
-        if s["status"] != "ok" and name != Commentguard.name
+        if s["status"] != "ok" and not name.startswith(Commentguard.name)
     ]
     if crashed:
         log(f"peers failed: {', '.join(crashed)}")

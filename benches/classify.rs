@@ -1,15 +1,17 @@
 //! Classifying comments in-process: normalise, extract features, score, explain.
 //!
 //! Runs over the shipped corpora (`../shared/datasets`, the YouTube and SMS collections)
-//! with the shipped model, and reports comments per second on one core. Falls back to the
-//! test fixture when the corpora are not next to the checkout, and says so.
+//! with the shipped model, and reports comments per second on one core. YouTube comments are
+//! placed on their videos' pages (`models/youtube-spam.pages`), as the service gets them,
+//! so the check for links to the page is timed too. Falls back to the test fixture when the
+//! corpora are not next to the checkout, and says so.
 //!
 //! `cargo bench --bench classify`
 
 use std::hint::black_box;
 use std::path::Path;
 
-use commentguard::classifier::train::read_dataset;
+use commentguard::classifier::train::{Pages, read_dataset};
 use commentguard::classifier::{Classifier, features};
 use commentguard::comment::Comment;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -34,9 +36,14 @@ fn corpus() -> Vec<Comment> {
         );
         vec![root.join("tests/fixtures/train.jsonl")]
     };
+    let pages = Pages::read(&root.join("models/youtube-spam.pages")).expect("readable pages");
     files
         .iter()
-        .flat_map(|f| read_dataset(f).expect("readable dataset"))
+        .flat_map(|f| {
+            let mut examples = read_dataset(f).expect("readable dataset");
+            pages.place(&mut examples);
+            examples
+        })
         .map(|e| e.comment)
         .collect()
 }

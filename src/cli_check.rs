@@ -30,6 +30,10 @@ pub struct CheckArgs {
     author_url: String,
     #[arg(long, default_value = "")]
     author_ip: String,
+    /// The address of the page the comment is posted on: a link to it is read as a
+    /// reference to the page, not as promotion.
+    #[arg(long, default_value = "")]
+    permalink: String,
     /// The comment text; read from standard input when omitted or "-".
     content: Option<String>,
 }
@@ -60,6 +64,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
             author_email: args.author_email,
             author_url: args.author_url,
             author_ip: args.author_ip,
+            permalink: args.permalink,
             ..Default::default()
         }),
     });

@@ -25,6 +25,10 @@ pub struct EvalArgs {
     /// Labelled JSONL to test on; the model never sees it in training.
     #[arg(long, num_args = 1..)]
     test: Vec<PathBuf>,
+    /// `source permalink` lines giving the page each source's comments were posted on, for
+    /// records without a `permalink` (e.g. `models/youtube-spam.pages`).
+    #[arg(long)]
+    pages: Option<PathBuf>,
     /// Leave one source out: one fold per distinct `source` (e.g. each YouTube video).
     #[arg(long)]
     by_source: bool,
@@ -90,12 +94,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         silence_linfa_debug: true,
         seed: args.seed,
     };
-    let train_examples = read_all(&args.train)?;
+    let pages = args
+        .pages
+        .as_deref()
+        .map(train::Pages::read)
+        .transpose()?
+        .unwrap_or_default();
+    let train_examples = read_all(&args.train, &pages)?;
     let started = Instant::now();
     let train_samples: Vec<Sample> = train_examples.iter().map(Sample::new).collect();
     let (split, evaluated, evaluation): (String, Vec<Example>, Evaluation) =
         if !args.test.is_empty() {
-            let test = read_all(&args.test)?;
+            let test = read_all(&args.test, &pages)?;
             let evaluation =
                 evaluation::holdout(&train_examples, &train_samples, &test, &options, &budget)?;
             ("test set".into(), test, evaluation)
@@ -195,10 +205,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_all(paths: &[PathBuf]) -> anyhow::Result<Vec<Example>> {
+fn read_all(paths: &[PathBuf], pages: &train::Pages) -> anyhow::Result<Vec<Example>> {
     let mut examples = Vec::new();
     for path in paths {
-        examples.extend(train::read_dataset(path)?);
+        let mut read = train::read_dataset(path)?;
+        let placed = pages.place(&mut read);
+        if placed > 0 {
+            crate::report!("{}: {placed} comments placed on their page", path.display());
+        }
+        examples.extend(read);
     }
     anyhow::ensure!(!examples.is_empty(), "no examples in {paths:?}");
     Ok(examples)

@@ -22,9 +22,14 @@ use crate::evaluation::{self, summary::Summary};
 /// Train a spam model from labelled JSONL files.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// JSONL datasets: one {"id", "text", "label": "spam"|"ham", "author"?, "source"} per line.
+    /// JSONL datasets: one {"id", "text", "label": "spam"|"ham", "author"?, "permalink"?,
+    /// "source"} per line.
     #[arg(long = "data", required = true, num_args = 1..)]
     data: Vec<PathBuf>,
+    /// `source permalink` lines giving the page each source's comments were posted on, for
+    /// records without a `permalink` (e.g. `models/youtube-spam.pages`).
+    #[arg(long)]
+    pages: Option<PathBuf>,
     /// Output path without extension; writes OUT.cgm (the model) and OUT.md (its card).
     #[arg(long)]
     out: PathBuf,
@@ -82,13 +87,20 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let model_path = with_suffix(&out, ".cgm");
     let card_path = with_suffix(&out, ".md");
 
+    let pages = args
+        .pages
+        .as_deref()
+        .map(train::Pages::read)
+        .transpose()?
+        .unwrap_or_default();
     let mut examples: Vec<Example> = Vec::new();
     let mut files = Vec::new();
     for path in &args.data {
-        let read = train::read_dataset(path)?;
+        let mut read = train::read_dataset(path)?;
+        let placed = pages.place(&mut read);
         let spam = read.iter().filter(|e| e.is_spam).count();
         crate::report!(
-            "read {}: {} examples ({spam} spam, {} ham)",
+            "read {}: {} examples ({spam} spam, {} ham, {placed} placed on their page)",
             path.display(),
             read.len(),
             read.len() - spam

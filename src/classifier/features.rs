@@ -16,10 +16,10 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use url::Url;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::normalize::{TokenBuilder, Tokens};
+use super::page::{Page, parse_link};
 use crate::comment::Comment;
 
 /// Number of hash bits; the feature space has `2^HASH_BITS` buckets.
@@ -30,7 +30,7 @@ pub const HASH_BITS: u32 = 20;
 pub const N_FEATURES: usize = 1 << HASH_BITS;
 /// Version of the extraction rules, stored in every model file. Bump on any change to
 /// [`extract`]'s output.
-pub const FEATURE_SCHEME: u32 = 7;
+pub const FEATURE_SCHEME: u32 = 8;
 
 /// What [`FEATURE_SCHEME`] extracts, for model cards. Kept next to the code it describes so
 /// the two change together.
@@ -46,7 +46,10 @@ letters (after normalisation) longer than that: a truncation stemmer. Scripts wr
 without spaces (CJK, Thai, Lao, Khmer, Myanmar) as character 1- and 2-grams instead of words.
 - **Links** (`http(s)://`, `www.` or a bare `name.tld/…` with a common TLD): the host and its \
 registrable part, the top-level domain (except the `.org`, `.net`, `.edu` and `.gov` of \
-citations), whether it is a link shortener or a raw IP address.
+citations), whether it is a link shortener or a raw IP address. A link to the page the \
+comment is posted on (its `permalink`: the same address, any fragment or extra query, or \
+`youtu.be/ID` for a video) is instead the one feature \"a link to this page\", outside the \
+link count (`src/classifier/page.rs`).
 - **Patterns**: an e-mail address, a phone number, a money amount, repeated `!`, mostly \
 capital letters. **Punctuation**: runs such as `!!!` or `:)` (first three characters) and \
 emoji. **Shape**: the digit count of numbers, whether there is an emoji. **Link count** \
@@ -519,6 +522,16 @@ pub fn extract_with(comment: &Comment, on_new: impl FnMut(u32)) -> Features {
         }
     }
 
+    // Parsed only for comments with links, which most are not.
+    let page = (!links.is_empty())
+        .then(|| Page::of(&comment.permalink))
+        .flatten();
+    let (own, links): (Vec<&str>, Vec<&str>) = links
+        .into_iter()
+        .partition(|link| page.as_ref().is_some_and(|page| page.is_linked_by(link)));
+    if !own.is_empty() {
+        out.owned(FeatureKind::Pattern, "a link to this page");
+    }
     for link in &links {
         match url_host(link) {
             Some(host) => {
@@ -1167,20 +1180,7 @@ const COMMON_TLDS: &[&str] = &[
 /// The lower-cased host of a URL-ish string, without a leading `www.`; a missing scheme is
 /// taken to be `http`, as people type `example.com/page` into author URL fields.
 fn url_host(raw: &str) -> Option<String> {
-    let raw = raw
-        .trim()
-        .trim_start_matches(['(', '[', '\''])
-        .trim_end_matches(['.', ',', ')', ']', '!', '?', ';', ':', '\'']);
-    if raw.is_empty() {
-        return None;
-    }
-    let lower = raw.to_ascii_lowercase();
-    let parsed = if lower.starts_with("http://") || lower.starts_with("https://") {
-        Url::parse(raw)
-    } else {
-        Url::parse(&format!("http://{raw}"))
-    }
-    .ok()?;
+    let parsed = parse_link(raw)?;
     let host = parsed.host_str()?.to_lowercase();
     let host = host.strip_prefix("www.").unwrap_or(&host);
     // A host without a dot (`http://localhost`, a typo) says nothing about a site, nor
@@ -1331,6 +1331,47 @@ mod tests {
         );
     }
 
+    /// A link to the page the comment is on is one feature, "a link to this page", and
+    /// none of a link's: no domain, no shortener, not in the link count. Without a
+    /// permalink, or to another page, it is an ordinary link.
+    #[test]
+    fn a_link_to_the_commented_page_is_not_an_ordinary_link() {
+        let text = "2:19 best part http://youtu.be/9bZkp7q19f0?t=139 and \
+                    <a href=\"http://www.youtube.com/watch?v=9bZkp7q19f0&amp;t=2m19s\">2:19</a>";
+        let on_page = |permalink: &str| Comment {
+            permalink: permalink.into(),
+            ..comment(text)
+        };
+        let own = described(&on_page("https://www.youtube.com/watch?v=9bZkp7q19f0"));
+        assert!(own.contains(&"a link to this page".to_string()), "{own:?}");
+        assert!(own.contains(&"no links".to_string()), "{own:?}");
+        assert!(own.iter().all(|f| !f.starts_with("link")), "{own:?}");
+
+        for elsewhere in ["", "https://www.youtube.com/watch?v=KQ6zr6kCPj8"] {
+            let got = described(&on_page(elsewhere));
+            for expected in ["link to youtu.be", "link to youtube.com", "two links"] {
+                assert!(got.contains(&expected.to_string()), "{expected}: {got:?}");
+            }
+            assert!(!got.contains(&"a link to this page".to_string()), "{got:?}");
+        }
+
+        // Only the page's own link leaves the count.
+        let mixed = described(&Comment {
+            permalink: "https://blog.example.org/2026/11/post/".into(),
+            ..comment("as the post says (blog.example.org/2026/11/post/#intro) buy at bit.ly/x")
+        });
+        for expected in ["a link to this page", "one link", "link to bit.ly"] {
+            assert!(
+                mixed.contains(&expected.to_string()),
+                "{expected}: {mixed:?}"
+            );
+        }
+        assert!(
+            !mixed.contains(&"link to blog.example.org".to_string()),
+            "{mixed:?}"
+        );
+    }
+
     #[test]
     fn sentences_and_file_names_are_not_links() {
         let got = described(&comment("I tried it.Then main.rs broke, e.g. twice"));
@@ -1443,8 +1484,9 @@ mod tests {
     /// Extraction recorded for the test fixtures, fuzzed comments and edge cases: every
     /// feature's bucket and description, in order. The one-pass reader and the
     /// chunk-by-chunk path share helpers, so comparing them cannot show a change in those;
-    /// this can. Recorded before the one-pass reader existed (commit a693abf), and again
-    /// when scheme 7 added stems, with every other feature unchanged.
+    /// this can. Recorded before the one-pass reader existed (commit a693abf), again when
+    /// scheme 7 added stems, with every other feature unchanged, and extended with comments
+    /// on a page (`permalink`) when scheme 8 read links to it, with the others unchanged.
     ///
     /// After a deliberate change to the scheme, rewrite the file with
     /// `COMMENTGUARD_BLESS_GOLDEN=1 cargo test golden` and review its diff.
@@ -1455,6 +1497,8 @@ mod tests {
             author_email: String,
             author_url: String,
             features: Vec<String>,
+            #[serde(default, skip_serializing_if = "String::is_empty")]
+            permalink: String,
             text: String,
         }
         let path = concat!(
@@ -1468,6 +1512,7 @@ mod tests {
             let c = Comment {
                 author_url: golden.author_url.clone(),
                 author_email: golden.author_email.clone(),
+                permalink: golden.permalink.clone(),
                 ..comment(&golden.text)
             };
             let features = extract(&c);

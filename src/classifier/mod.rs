@@ -18,6 +18,7 @@ pub mod calibration;
 pub mod features;
 pub mod model;
 pub mod normalize;
+pub mod page;
 pub mod train;
 
 use std::path::Path;

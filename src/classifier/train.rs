@@ -25,6 +25,7 @@ use super::Classifier;
 use super::calibration::{Budget, Calibration, Evidence, Thresholds};
 use super::features::{self, FEATURE_SCHEME, N_FEATURES};
 use super::model::{ClassCounts, TrainedModel, smoothed_log_probability};
+use super::page::Page;
 use crate::comment::Comment;
 
 /// Additive smoothing used unless told otherwise. Features weigh `1/√(n·G)` rather than 1,
@@ -68,6 +69,9 @@ struct Record {
     label: Label,
     #[serde(default)]
     author: Option<String>,
+    /// The page the comment was posted on; see [`super::page`].
+    #[serde(default)]
+    permalink: Option<String>,
     source: String,
 }
 
@@ -101,6 +105,7 @@ pub fn parse_dataset(reader: impl BufRead, name: &str) -> anyhow::Result<Vec<Exa
             comment_id: record.id,
             content: record.text,
             author_name: record.author.unwrap_or_default(),
+            permalink: record.permalink.unwrap_or_default(),
             ..Comment::default()
         };
         comment
@@ -113,6 +118,72 @@ pub fn parse_dataset(reader: impl BufRead, name: &str) -> anyhow::Result<Vec<Exa
         });
     }
     Ok(examples)
+}
+
+/// The page each source's comments were posted on, for datasets whose records carry no
+/// `permalink` (the YouTube set names its videos only in `source`). Read from a text file of
+/// `source permalink` lines; blank lines and lines starting with `#` are skipped.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Pages(BTreeMap<String, String>);
+
+impl Pages {
+    pub fn read(path: &Path) -> anyhow::Result<Pages> {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        Pages::parse(BufReader::new(file), &path.display().to_string())
+    }
+
+    /// Parses `source permalink` lines; `name` labels errors as `name:line`. A permalink
+    /// must be one the classifier can read as a page, and each source may appear once.
+    pub fn parse(reader: impl BufRead, name: &str) -> anyhow::Result<Pages> {
+        let mut pages = BTreeMap::new();
+        for (number, line) in reader.lines().enumerate() {
+            let at = || format!("{name}:{}", number + 1);
+            let line = line.with_context(|| format!("{}: cannot read line", at()))?;
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut fields = line.split_whitespace();
+            let (Some(source), Some(permalink), None) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                anyhow::bail!("{}: expected `source permalink`, got {line:?}", at());
+            };
+            ensure!(
+                Page::of(permalink).is_some(),
+                "{}: {permalink:?} is not a readable page address",
+                at()
+            );
+            ensure!(
+                permalink.len() <= crate::comment::MAX_FIELD_BYTES,
+                "{}: the permalink is longer than {} bytes",
+                at(),
+                crate::comment::MAX_FIELD_BYTES
+            );
+            ensure!(
+                pages
+                    .insert(source.to_string(), permalink.to_string())
+                    .is_none(),
+                "{}: source {source:?} has a page already",
+                at()
+            );
+        }
+        Ok(Pages(pages))
+    }
+
+    /// Gives each example without a permalink its source's page; says how many it placed.
+    pub fn place(&self, examples: &mut [Example]) -> usize {
+        let mut placed = 0;
+        for example in examples {
+            if example.comment.permalink.is_empty()
+                && let Some(page) = self.0.get(&example.source)
+            {
+                example.comment.permalink.clone_from(page);
+                placed += 1;
+            }
+        }
+        placed
+    }
 }
 
 /// An example reduced to what training needs: its sparse feature row (bucket, weight), one
@@ -638,6 +709,64 @@ mod tests {
         let parsed = parse_dataset(good.as_bytes(), "data.jsonl").unwrap();
         assert_eq!(parsed[0].group(), "x");
         assert_eq!(parsed[0].comment.comment_id, "a");
+    }
+
+    /// A record's own permalink is read and kept; a pages file gives one to the records of
+    /// its sources that have none, and refuses lines it cannot use.
+    #[test]
+    fn comments_are_placed_on_their_pages() {
+        let records = r#"{"id": "a", "text": "hi", "label": "ham", "source": "yt/Psy"}
+{"id": "b", "text": "hi", "label": "ham", "source": "yt/Psy", "permalink": "https://own.example/p"}
+{"id": "c", "text": "hi", "label": "spam", "source": "yt/Other"}"#;
+        let mut examples = parse_dataset(records.as_bytes(), "data.jsonl").unwrap();
+        assert_eq!(examples[1].comment.permalink, "https://own.example/p");
+
+        let pages = Pages::parse(
+            "# the videos\n\nyt/Psy\thttps://www.youtube.com/watch?v=9bZkp7q19f0\n  yt/Gone  https://x.example/ \n"
+                .as_bytes(),
+            "pages",
+        )
+        .unwrap();
+        assert_eq!(pages.place(&mut examples), 1);
+        let permalinks: Vec<&str> = examples
+            .iter()
+            .map(|e| e.comment.permalink.as_str())
+            .collect();
+        assert_eq!(
+            permalinks,
+            [
+                "https://www.youtube.com/watch?v=9bZkp7q19f0",
+                "https://own.example/p",
+                ""
+            ]
+        );
+
+        let long = format!(
+            "a https://x.example/{}",
+            "p".repeat(crate::comment::MAX_FIELD_BYTES)
+        );
+        for (text, expected) in [
+            ("a", "pages:1: expected `source permalink`, got \"a\""),
+            (
+                "a b c",
+                "pages:1: expected `source permalink`, got \"a b c\"",
+            ),
+            (
+                "\na http://",
+                "pages:2: \"http://\" is not a readable page address",
+            ),
+            (
+                "a http://x.example\na http://y.example",
+                "pages:2: source \"a\" has a page already",
+            ),
+            (
+                long.as_str(),
+                "pages:1: the permalink is longer than 2048 bytes",
+            ),
+        ] {
+            let err = Pages::parse(text.as_bytes(), "pages").unwrap_err();
+            assert_eq!(format!("{err:#}"), expected);
+        }
     }
 
     fn options() -> TrainOptions {
