@@ -87,6 +87,44 @@ async fn clean_links_blocked_term_and_spam_get_their_verdicts() {
     server.stop().await;
 }
 
+/// The permalink travels from the request to the classifier: a comment pointing at a moment
+/// of the video it is posted under is approved, and the same comment under another page,
+/// where the link is an ordinary link to youtube.com, is held.
+#[tokio::test]
+async fn a_link_to_the_commented_page_is_a_reference_not_promotion() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), POLICY).await;
+    let mut client = server.moderation().await;
+    let text = "The part at https://www.youtube.com/watch?v=9bZkp7q19f0&t=2m19s is the best";
+    let on = |id: &str, permalink: &str| Comment {
+        permalink: permalink.into(),
+        ..comment("videos", id, text)
+    };
+
+    let own = check(
+        &mut client,
+        on("own", "https://www.youtube.com/watch?v=9bZkp7q19f0"),
+    )
+    .await;
+    assert_eq!(own.verdict(), Verdict::Approve, "{own:?}");
+    // Another site, so the duplicate rule has not seen the text.
+    let elsewhere = check(
+        &mut client,
+        Comment {
+            site_id: "blog".into(),
+            ..on("elsewhere", "https://blog.example.org/2026/11/kpop/")
+        },
+    )
+    .await;
+    assert_eq!(elsewhere.verdict(), Verdict::Hold, "{elsewhere:?}");
+    assert!(
+        elsewhere.reasons[0].message.contains("link to youtube.com"),
+        "{elsewhere:?}"
+    );
+    assert!(own.spam_probability < elsewhere.spam_probability / 10.0);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn checking_is_idempotent_until_the_content_changes() {
     let dir = tempfile::tempdir().unwrap();

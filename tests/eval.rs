@@ -148,3 +148,52 @@ fn refuses_missing_splits_and_bad_files_with_a_reason() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.jsonl:1: invalid record"), "{stderr}");
 }
+
+/// `--pages` places the records of each listed source on its page, in the training and the
+/// test files alike, and says how many; the shipped file for the YouTube set reads; a pages
+/// file it cannot use is refused, naming the line.
+#[test]
+fn pages_place_comments_and_bad_pages_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("pages");
+    std::fs::write(
+        &pages,
+        "# the fixture's video\nfixture-youtube/Test https://www.youtube.com/watch?v=abcdefghijk\n",
+    )
+    .unwrap();
+    let stdout = succeeded(&eval(&[
+        "--train",
+        FIXTURE,
+        "--test",
+        FIXTURE,
+        "--pages",
+        pages.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        stdout.matches("24 comments placed on their page").count(),
+        2,
+        "{stdout}"
+    );
+
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/models/youtube-spam.pages");
+    let stdout = succeeded(&eval(&[
+        "--train", FIXTURE, "--kfold", "2", "--pages", shipped,
+    ]));
+    assert!(!stdout.contains("placed on their page"), "{stdout}");
+
+    std::fs::write(&pages, "fixture-youtube/Test\n").unwrap();
+    let out = eval(&[
+        "--train",
+        FIXTURE,
+        "--kfold",
+        "2",
+        "--pages",
+        pages.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("pages:1: expected `source permalink`"),
+        "{stderr}"
+    );
+}

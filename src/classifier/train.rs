@@ -741,6 +741,24 @@ mod tests {
             ]
         );
 
+        // The shipped file gives each of the YouTube set's five videos its watch page.
+        let shipped = Pages::read(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/youtube-spam.pages"
+        )))
+        .unwrap();
+        let videos: Vec<&str> = shipped.0.keys().map(String::as_str).collect();
+        assert_eq!(
+            videos,
+            ["Eminem", "KatyPerry", "LMFAO", "Psy", "Shakira"].map(|v| format!("youtube-spam/{v}"))
+        );
+        assert!(
+            shipped
+                .0
+                .values()
+                .all(|page| page.starts_with("https://www.youtube.com/watch?v="))
+        );
+
         let long = format!(
             "a https://x.example/{}",
             "p".repeat(crate::comment::MAX_FIELD_BYTES)
