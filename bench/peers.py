@@ -1421,7 +1421,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{key}/{name}"
         for key, exp in results["experiments"].items()
         for name, s in exp["peers"].items()
-        if s["status"] != "ok" and not name.startswith(Commentguard.name)
+        if s["status"] != "ok" and name not in (commentguard.name, text_only.name)
     ]
     if crashed:
         log(f"peers failed: {', '.join(crashed)}")

@@ -210,7 +210,8 @@ fn read_all(paths: &[PathBuf], pages: &train::Pages) -> anyhow::Result<Vec<Examp
     for path in paths {
         let mut read = train::read_dataset(path)?;
         let placed = pages.place(&mut read);
-        if placed > 0 {
+        // Said even when it is none: a misspelt source would otherwise go unnoticed.
+        if !pages.is_empty() {
             crate::report!("{}: {placed} comments placed on their page", path.display());
         }
         examples.extend(read);

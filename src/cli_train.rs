@@ -14,7 +14,9 @@ use anyhow::{Context, ensure};
 
 use crate::classifier::Classifier;
 use crate::classifier::calibration::Budget;
-use crate::classifier::features::{FEATURE_SCHEME, GROUP_NAMES, HASH_BITS, SCHEME_DESCRIPTION};
+use crate::classifier::features::{
+    self, FEATURE_SCHEME, FeatureKind, GROUP_NAMES, HASH_BITS, SCHEME_DESCRIPTION,
+};
 use crate::classifier::model::{FORMAT_VERSION, TrainedModel};
 use crate::classifier::train::{self, Example, ModelInfo, Sample, TrainOptions};
 use crate::evaluation::{self, summary::Summary};
@@ -62,6 +64,11 @@ struct FileSummary {
     path: PathBuf,
     spam: usize,
     ham: usize,
+    /// Examples `--pages` gave a permalink.
+    placed: usize,
+    /// Examples that link to their own page, `[ham, spam]`: all the model has to learn
+    /// [`features::LINK_TO_PAGE`] from.
+    linking: [usize; 2],
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
@@ -105,10 +112,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             read.len(),
             read.len() - spam
         );
+        let mut linking = [0; 2];
+        for e in read.iter().filter(|e| links_to_its_page(e)) {
+            linking[usize::from(e.is_spam)] += 1;
+        }
         files.push(FileSummary {
             path: path.clone(),
             spam,
             ham: read.len() - spam,
+            placed,
+            linking,
         });
         examples.extend(read);
     }
@@ -227,6 +240,16 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Whether the example's comment links to the page it is posted on.
+fn links_to_its_page(example: &Example) -> bool {
+    !example.comment.permalink.is_empty() && {
+        let found = features::extract(&example.comment);
+        found
+            .iter()
+            .any(|f| f.kind() == FeatureKind::Pattern && found.text(f) == features::LINK_TO_PAGE)
+    }
+}
+
 fn describe_data(files: &[FileSummary], note: Option<&str>) -> String {
     let mut text = files
         .iter()
@@ -269,7 +292,7 @@ fn render_card(f: &CardFacts) -> String {
     let a = f.args;
     let mut data = String::new();
     for file in f.files {
-        let _ = writeln!(
+        let _ = write!(
             data,
             "- `{}`: {} examples ({} spam, {} ham)",
             file.path.display(),
@@ -277,7 +300,37 @@ fn render_card(f: &CardFacts) -> String {
             file.spam,
             file.ham
         );
+        if let Some(pages) = a.pages.as_ref().filter(|_| file.placed > 0) {
+            let _ = write!(
+                data,
+                "; {} placed on their page by `--pages {}`, of which {} link to it ({} ham, {} \
+                 spam)",
+                file.placed,
+                pages.display(),
+                file.linking[0] + file.linking[1],
+                file.linking[0],
+                file.linking[1]
+            );
+        }
+        data.push('\n');
     }
+    let [ham_linking, spam_linking] = f.files.iter().fold([0, 0], |[h, s], file| {
+        [h + file.linking[0], s + file.linking[1]]
+    });
+    let page_links = if ham_linking + spam_linking == 0 {
+        "No training comment links to the page it is posted on (none has a permalink, or \
+         none links to it), so \"a link to this page\" is not in the vocabulary: such a link \
+         is left out of the link evidence and counts for nothing else."
+            .to_string()
+    } else {
+        format!(
+            "\"A link to this page\" is learned from the {} training comments that link to the \
+             page they are posted on ({ham_linking} ham, {spam_linking} spam): too few for its \
+             own weight to mean much. What matters more is that such a link is left out of the \
+             link evidence (domain, top-level domain, link count).",
+            ham_linking + spam_linking
+        )
+    };
     if let Some(note) = f.data_note {
         let _ = write!(data, "\nProvenance: {note}\n");
     }
@@ -366,6 +419,7 @@ against everyone who writes under it.
 - Calibration is one slope per feature group and one intercept: it fixes overconfidence on \
 average, not for every kind of comment; the reliability table shows how far it holds on this \
 data.
+- {page_links}
 ",
         version = f.version,
         file_name = f.file_name,

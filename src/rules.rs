@@ -11,6 +11,8 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::classifier::calibration::Thresholds;
+use crate::classifier::link;
+use crate::classifier::page::Page;
 use crate::comment::Comment;
 use crate::verdict::{Reason, Verdict};
 
@@ -234,7 +236,7 @@ impl Policy {
                 Verdict::Reject,
             ));
         }
-        let links = count_links(&comment.content);
+        let links = count_links(&comment.content, &comment.permalink);
         if self.max_links > 0 && links >= self.max_links {
             hits.push(reason(
                 "rule.too_many_links",
@@ -318,15 +320,41 @@ fn parse_net(text: &str) -> anyhow::Result<IpNet> {
     Ok(IpNet::from(ip))
 }
 
-/// Counts links the way a reader sees them: every `http://`, `https://` and bare `www.`.
-fn count_links(content: &str) -> usize {
-    let lower = content.to_lowercase();
-    let schemes = lower.matches("http://").count() + lower.matches("https://").count();
-    let bare_www = lower
-        .match_indices("www.")
-        .filter(|(i, _)| !lower[..*i].ends_with("//"))
-        .count();
-    schemes + bare_www
+/// Counts links the way a reader sees them: every `http://`, `https://` and bare `www.`,
+/// except a link to the page the comment is posted on (`permalink`, see
+/// [`crate::classifier::page`]): a comment linking two moments of the video it is under
+/// links nowhere else, and the classifier does not count such links either.
+fn count_links(content: &str, permalink: &str) -> usize {
+    let bytes = content.as_bytes();
+    let marked = |at: usize, marker: &str| {
+        bytes
+            .get(at..at + marker.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(marker.as_bytes()))
+    };
+    // Markers are ASCII, so each start found is a char boundary of `content`.
+    let starts: Vec<usize> = (0..bytes.len())
+        .filter(|&at| {
+            marked(at, "http://")
+                || marked(at, "https://")
+                || marked(at, "www.") && !content[..at].ends_with("//")
+        })
+        .collect();
+    if starts.is_empty() {
+        return 0;
+    }
+    let Some(page) = Page::of(permalink) else {
+        return starts.len();
+    };
+    starts
+        .iter()
+        .filter(|&&at| {
+            let rest = &content[at..];
+            let end = rest
+                .find(|c: char| c.is_whitespace() || matches!(c, '"' | '<' | '>'))
+                .unwrap_or(rest.len());
+            !link::parse(&rest[..end]).is_some_and(|url| page.is_linked_by(&url))
+        })
+        .count()
 }
 
 /// A case-insensitive list of words or phrases, matched on word boundaries so that "sex"
@@ -420,7 +448,40 @@ mod tests {
             hits[0].message,
             "contains 2 links; comments with 2 or more are held"
         );
-        assert_eq!(count_links("http://www.x.org"), 1);
+        assert_eq!(count_links("http://www.x.org", ""), 1);
+        assert_eq!(count_links("HTTPS://a.example WWW.b.example", ""), 2);
+    }
+
+    /// Two moments of the video the comment is under link nowhere else; a third link does.
+    #[test]
+    fn links_to_the_commented_page_do_not_count() {
+        let p = policy("max_links = 2");
+        let none = Signals::default();
+        let text = "<a href=\"http://www.youtube.com/watch?v=KQ6zr6kCPj8&amp;t=3m40s\">3:40</a>-\
+                    <a href=\"http://www.youtube.com/watch?v=KQ6zr6kCPj8&amp;t=4m10s\">4:10</a> \
+                    best part";
+        let on = |permalink: &str, text: &str| Comment {
+            permalink: permalink.into(),
+            ..comment(text)
+        };
+        let video = "https://www.youtube.com/watch?v=KQ6zr6kCPj8";
+        assert!(codes(&p, &on(video, text), &none).is_empty());
+        assert_eq!(count_links(text, video), 0);
+        assert_eq!(count_links(text, ""), 2);
+        assert_eq!(
+            count_links(text, "https://www.youtube.com/watch?v=other"),
+            2
+        );
+        let more = format!("{text} and www.spam.example/win");
+        assert_eq!(count_links(&more, video), 1);
+        assert_eq!(
+            codes(
+                &p,
+                &on(video, &format!("{more} http://youtu.be/xyz")),
+                &none
+            ),
+            ["rule.too_many_links"]
+        );
     }
 
     #[test]

@@ -57,6 +57,28 @@ fn serve_then_check_then_stop() {
     );
     assert!(spam.starts_with("REJECT"), "{spam}");
 
+    // `--permalink` names the page the comment is under: the README's example, a link to a
+    // moment of the video, is approved there and held under another page.
+    let moment = "The part at https://www.youtube.com/watch?v=9bZkp7q19f0&t=2m19s is the best";
+    let server_url = format!("http://{addr}");
+    let under = |site: &str, permalink: &str| {
+        let out = Command::new(BIN)
+            .args(["check", "--server", &server_url, "--site", site])
+            .args(["--permalink", permalink, moment])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let own = under("videos", "https://www.youtube.com/watch?v=9bZkp7q19f0");
+    assert!(own.starts_with("APPROVE"), "{own}");
+    let other = under("blog", "https://blog.example.org/2026/11/kpop/");
+    assert!(other.starts_with("HOLD"), "{other}");
+
     // Invalid input is reported, with the field, and a failing exit status.
     let out = check("", None, "hello");
     assert!(!out.status.success());
@@ -110,6 +132,56 @@ fn train_finishes_when_the_reader_of_its_report_has_gone() {
     );
     assert!(out.with_extension("cgm").is_file());
     assert!(out.with_extension("md").is_file());
+}
+
+/// `train --pages` places the comments of each listed source on its page, and the card says
+/// how many, how many of them link to it, and that those are all "a link to this page" is
+/// learned from.
+#[test]
+fn train_places_comments_on_their_pages_and_the_card_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = include_str!("fixtures/train.jsonl");
+    let data = dir.path().join("data.jsonl");
+    let linking = (1..=2).map(|i| {
+        format!(
+            "{{\"id\": \"own-{i}\", \"text\": \"best part https://www.youtube.com/watch?v=abcdefghijk&t={i}m\", \
+             \"label\": \"ham\", \"source\": \"fixture-youtube/Test\"}}\n"
+        )
+    });
+    std::fs::write(&data, fixture.to_string() + &linking.collect::<String>()).unwrap();
+    let pages = dir.path().join("pages");
+    std::fs::write(
+        &pages,
+        "fixture-youtube/Test https://www.youtube.com/watch?v=abcdefghijk\n",
+    )
+    .unwrap();
+    let out = dir.path().join("model");
+    let done = Command::new(BIN)
+        .args(["train", "--cv", "2", "--data"])
+        .arg(&data)
+        .arg("--pages")
+        .arg(&pages)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(stdout.contains("26 placed on their page"), "{stdout}");
+    let card = std::fs::read_to_string(out.with_extension("md")).unwrap();
+    assert!(
+        card.contains("26 placed on their page by `--pages")
+            && card.contains("of which 2 link to it (2 ham, 0 spam)"),
+        "{card}"
+    );
+    assert!(
+        card.contains("learned from the 2 training comments that link to the page"),
+        "{card}"
+    );
 }
 
 /// Any other failure to write the report fails the command, once its work is done, rather

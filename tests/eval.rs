@@ -150,8 +150,8 @@ fn refuses_missing_splits_and_bad_files_with_a_reason() {
 }
 
 /// `--pages` places the records of each listed source on its page, in the training and the
-/// test files alike, and says how many; the shipped file for the YouTube set reads; a pages
-/// file it cannot use is refused, naming the line.
+/// test files alike, and says how many, none included; a pages file it cannot use is
+/// refused, naming the line.
 #[test]
 fn pages_place_comments_and_bad_pages_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -175,11 +175,15 @@ fn pages_place_comments_and_bad_pages_are_refused() {
         "{stdout}"
     );
 
+    // None of the fixture's sources is a YouTube video, and the report says so.
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/models/youtube-spam.pages");
     let stdout = succeeded(&eval(&[
         "--train", FIXTURE, "--kfold", "2", "--pages", shipped,
     ]));
-    assert!(!stdout.contains("placed on their page"), "{stdout}");
+    assert!(
+        stdout.contains("train.jsonl: 0 comments placed on their page"),
+        "{stdout}"
+    );
 
     std::fs::write(&pages, "fixture-youtube/Test\n").unwrap();
     let out = eval(&[

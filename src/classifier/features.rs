@@ -16,10 +16,12 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+use url::Url;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use super::link;
 use super::normalize::{TokenBuilder, Tokens};
-use super::page::{Page, parse_link};
+use super::page::Page;
 use crate::comment::Comment;
 
 /// Number of hash bits; the feature space has `2^HASH_BITS` buckets.
@@ -59,6 +61,9 @@ emoji. **Shape**: the digit count of numbers, whether there is an emoji. **Link 
 and stems, pairs, triples, characters, links, patterns, shape, punctuation, link count, \
 size) gets a fixed share of a unit-length row, and hashed with XXH3-64 (seeded by the \
 feature's kind) into 2^20 buckets.";
+
+/// The [`FeatureKind::Pattern`] of a comment that links to the page it is posted on.
+pub const LINK_TO_PAGE: &str = "a link to this page";
 
 /// Longest feature text shown in an explanation; longer ones are cut so a pasted blob
 /// cannot bloat a response.
@@ -111,8 +116,9 @@ pub enum FeatureKind {
     AuthorUrlDomain,
     /// The domain of the author's e-mail address.
     AuthorEmailDomain,
-    /// How many links the comment has. Its own group, apart from [`FeatureKind::Shape`], so
-    /// calibration weighs it on its own: it is strong evidence on its own ("one link").
+    /// How many links the comment has, not counting links to the page it is posted on. Its
+    /// own group, apart from [`FeatureKind::Shape`], so calibration weighs it on its own: it
+    /// is strong evidence on its own ("one link").
     LinkCount,
     /// The comment's length in words and in characters, bucketed.
     Size,
@@ -526,14 +532,24 @@ pub fn extract_with(comment: &Comment, on_new: impl FnMut(u32)) -> Features {
     let page = (!links.is_empty())
         .then(|| Page::of(&comment.permalink))
         .flatten();
-    let (own, links): (Vec<&str>, Vec<&str>) = links
-        .into_iter()
-        .partition(|link| page.as_ref().is_some_and(|page| page.is_linked_by(link)));
-    if !own.is_empty() {
-        out.owned(FeatureKind::Pattern, "a link to this page");
+    // Each link is read once, and whether it is the page's own is settled before any
+    // feature is named, so "a link to this page" comes first, as it always has.
+    let urls: Vec<(Option<Url>, bool)> = links
+        .iter()
+        .map(|raw| {
+            let url = link::parse(raw);
+            let to_page =
+                matches!((&page, &url), (Some(page), Some(url)) if page.is_linked_by(url));
+            (url, to_page)
+        })
+        .collect();
+    if urls.iter().any(|&(_, to_page)| to_page) {
+        out.owned(FeatureKind::Pattern, LINK_TO_PAGE);
     }
-    for link in &links {
-        match url_host(link) {
+    let mut other_links = 0;
+    for (url, _) in urls.iter().filter(|&&(_, to_page)| !to_page) {
+        other_links += 1;
+        match url.as_ref().and_then(link::host) {
             Some(host) => {
                 for domain in domain_forms(&host) {
                     out.owned(FeatureKind::LinkDomain, &domain);
@@ -563,10 +579,13 @@ pub fn extract_with(comment: &Comment, on_new: impl FnMut(u32)) -> Features {
     if shape.emoji {
         out.owned(FeatureKind::Shape, "an emoji");
     }
-    out.owned(FeatureKind::LinkCount, link_count_shape(links.len()));
+    out.owned(FeatureKind::LinkCount, link_count_shape(other_links));
     out.owned(FeatureKind::Size, word_count_shape(tokens.len()));
     out.owned(FeatureKind::Size, length_shape(length));
-    if let Some(host) = url_host(&comment.author_url) {
+    if let Some(host) = link::parse(&comment.author_url)
+        .as_ref()
+        .and_then(link::host)
+    {
         out.owned(FeatureKind::AuthorUrlDomain, &host);
     }
     if let Some(domain) = comment.email_domain() {
@@ -1176,17 +1195,6 @@ const COMMON_TLDS: &[&str] = &[
     "me", "ml", "net", "online", "org", "pw", "ru", "site", "tk", "top", "tv", "uk", "us", "ws",
     "xyz",
 ];
-
-/// The lower-cased host of a URL-ish string, without a leading `www.`; a missing scheme is
-/// taken to be `http`, as people type `example.com/page` into author URL fields.
-fn url_host(raw: &str) -> Option<String> {
-    let parsed = parse_link(raw)?;
-    let host = parsed.host_str()?.to_lowercase();
-    let host = host.strip_prefix("www.").unwrap_or(&host);
-    // A host without a dot (`http://localhost`, a typo) says nothing about a site, nor
-    // does one with an empty label (`awww.`).
-    (host.contains('.') && !host.split('.').any(str::is_empty)).then(|| host.to_string())
-}
 
 /// The full host, plus its "registrable-ish" suffix when that differs: the last two labels,
 /// or three when the second-to-last is a short label under a two-letter country code

@@ -16,6 +16,7 @@
 
 pub mod calibration;
 pub mod features;
+pub mod link;
 pub mod model;
 pub mod normalize;
 pub mod page;
@@ -80,8 +81,8 @@ impl Score {
     /// comment citing one source carries "one link +2.6" of spam evidence it did not earn,
     /// and a plain citation of Reuters measured at 0.92, past the reject threshold. A comment
     /// is rejected only if, without its links' evidence, it would still be held; otherwise
-    /// it is held, so an operator sees it and nothing is lost. Shorteners and raw-IP links
-    /// are patterns, not link evidence: they still count.
+    /// it is held, so an operator sees it and nothing is lost. Shorteners, raw-IP links and
+    /// "a link to this page" are patterns, not link evidence: they still count.
     pub fn verdict(&self, thresholds: &Thresholds) -> Verdict {
         match thresholds.verdict(self.spam_probability) {
             Verdict::Reject if self.links_alone_reject(thresholds) => Verdict::Hold,

@@ -7,21 +7,37 @@
 //! the thirty-one legitimate comments the classifier called spam were links to the video
 //! itself. So a link that [`Page::is_linked_by`] says is the page's own is one feature of its
 //! own, "a link to this page", instead of a domain, a top-level domain, a shortener and a
-//! link in the count.
+//! link in the count, and the link rule does not count it either.
 //!
 //! The page is known from the comment's `permalink`, which blog backends send with every
 //! comment (Akismet asks for it too). Without one, no link is the page's own.
+//!
+//! Addresses are compared as the `url` crate parses them: host names case-insensitively
+//! (and IDNs as punycode), the path byte for byte after its parsing (so `%C3%A9` and `%c3%a9`
+//! differ), the port and the scheme not at all. A page's equivalent hosts are only those with
+//! `www.` or `m.` in front; `old.reddit.com` or `music.youtube.com` are other sites.
 
 use url::Url;
 
-/// Hosts that serve short links to another site's pages by the page's own id: `youtu.be/ID`
-/// is `youtube.com/watch?v=ID`, `redd.it/ID` a Reddit post whose path holds `ID`. A
-/// general link shortener is not one: its codes are its own, not the page's.
-const SHORT_HOSTS: &[(&str, &str)] = &[("youtu.be", "youtube.com"), ("redd.it", "reddit.com")];
+use super::link;
 
-/// Shortest id a short link may match by, so that a one-letter path segment or query value
-/// (`?p=1`) of the permalink cannot make every short link "this page".
-const MIN_ID_CHARS: usize = 6;
+/// Hosts that serve short links to another site's pages by the page's own id, and where
+/// that id is in the site's address: `youtu.be/ID` is `youtube.com/watch?v=ID`, `redd.it/ID`
+/// is `reddit.com/r/…/comments/ID/…`. A general link shortener is not one: its codes are its
+/// own, not the page's.
+const SHORT_HOSTS: &[(&str, &str, IdAt)] = &[
+    ("youtu.be", "youtube.com", IdAt::Query("v")),
+    ("redd.it", "reddit.com", IdAt::SegmentAfter("comments")),
+];
+
+/// Where a site keeps a page's id in the page's address.
+#[derive(Debug, Clone, Copy)]
+enum IdAt {
+    /// The value of this query parameter.
+    Query(&'static str),
+    /// The path segment after this one.
+    SegmentAfter(&'static str),
+}
 
 /// The page a comment was posted on, as its permalink names it.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,9 +52,15 @@ pub struct Page {
 }
 
 impl Page {
-    /// The page a permalink names, or `None` for an empty or unreadable one.
+    /// The page a permalink names, or `None` unless it is an absolute `http(s)` address
+    /// with a host name: a relative path (`/2026/11/post/`) or a bare word cannot be
+    /// matched against anything a comment links to.
     pub fn of(permalink: &str) -> Option<Page> {
-        let url = parse_link(permalink)?;
+        let lower = permalink.trim_start().to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            return None;
+        }
+        let url = link::parse(permalink)?;
         Some(Page {
             site: site(&url)?,
             path: url.path().trim_end_matches('/').to_string(),
@@ -46,14 +68,11 @@ impl Page {
         })
     }
 
-    /// Whether `link`, as found in a comment, points at this page. The fragment never
-    /// matters (`#comment-12` is still the page), nor does a query pair the permalink does
-    /// not have.
-    pub fn is_linked_by(&self, link: &str) -> bool {
-        let Some(url) = parse_link(link) else {
-            return false;
-        };
-        let Some(site) = site(&url) else {
+    /// Whether a link found in a comment points at this page. The fragment never matters
+    /// (`#comment-12` is still the page), nor does a query pair the permalink does not
+    /// have.
+    pub fn is_linked_by(&self, url: &Url) -> bool {
+        let Some(site) = site(url) else {
             return false;
         };
         if site == self.site {
@@ -65,51 +84,38 @@ impl Page {
                         .any(|(key, value)| key == wanted.0 && value == wanted.1)
                 });
         }
+        let id = || url.path_segments().and_then(|mut segments| segments.next());
         SHORT_HOSTS
             .iter()
-            .any(|&(short, long)| site == short && self.site == long)
-            && url
-                .path_segments()
-                .and_then(|mut segments| segments.next())
-                .is_some_and(|id| self.has_id(id))
+            .find(|&&(short, long, _)| site == short && self.site == long)
+            .is_some_and(|&(_, _, at)| id().is_some_and(|id| self.id(at) == Some(id)))
     }
 
-    /// Whether `id` names this page: a path segment or query value of the permalink, long
-    /// enough not to be a coincidence.
-    fn has_id(&self, id: &str) -> bool {
-        id.chars().count() >= MIN_ID_CHARS
-            && (self.path.split('/').any(|segment| segment == id)
-                || self.query.iter().any(|(_, value)| value == id))
+    /// The page's id where its site keeps it, if the permalink has one.
+    fn id(&self, at: IdAt) -> Option<&str> {
+        let id = match at {
+            IdAt::Query(key) => self
+                .query
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, value)| value.as_str()),
+            IdAt::SegmentAfter(before) => {
+                let mut segments = self.path.split('/');
+                segments.find(|&s| s == before)?;
+                segments.next()
+            }
+        };
+        id.filter(|id| !id.is_empty())
     }
 }
 
-/// A link as comments write it, with or without a scheme, trailing punctuation trimmed;
-/// `None` when it is not a readable URL.
-pub(super) fn parse_link(raw: &str) -> Option<Url> {
-    let raw = raw
-        .trim()
-        .trim_start_matches(['(', '[', '\''])
-        .trim_end_matches(['.', ',', ')', ']', '!', '?', ';', ':', '\'']);
-    if raw.is_empty() {
-        return None;
-    }
-    let lower = raw.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        Url::parse(raw)
-    } else {
-        Url::parse(&format!("http://{raw}"))
-    }
-    .ok()
-}
-
-/// The host a site is known by: lower-case, without the `www.` or mobile `m.` in front.
+/// The host a site is known by: [`link::host`] without the mobile `m.` in front.
 fn site(url: &Url) -> Option<String> {
-    let host = url.host_str()?.to_lowercase();
-    let host = host
-        .strip_prefix("www.")
-        .or_else(|| host.strip_prefix("m."))
-        .unwrap_or(&host);
-    Some(host.to_string())
+    let host = link::host(url)?;
+    Some(match host.strip_prefix("m.") {
+        Some(desktop) => desktop.to_string(),
+        None => host,
+    })
 }
 
 #[cfg(test)]
@@ -120,64 +126,97 @@ mod tests {
         Page::of(permalink).expect("a readable permalink")
     }
 
+    fn linked(page: &Page, link: &str) -> bool {
+        link::parse(link).is_some_and(|url| page.is_linked_by(&url))
+    }
+
     #[test]
     fn a_post_is_linked_by_its_address_anchors_and_mobile_site() {
-        let post = page("https://blog.example.org/2026/11/moderation/");
+        let post = page("https://Blog.Example.org/2026/11/moderation/");
         for link in [
             "https://blog.example.org/2026/11/moderation/",
-            "http://blog.example.org/2026/11/moderation",
+            "http://BLOG.example.org:8080/2026/11/moderation",
             "blog.example.org/2026/11/moderation/#comment-12",
             "https://www.blog.example.org/2026/11/moderation/?utm_source=x",
             "https://m.blog.example.org/2026/11/moderation/).",
+            "https://someone@blog.example.org/2026/11/moderation/",
         ] {
-            assert!(post.is_linked_by(link), "{link}");
+            assert!(linked(&post, link), "{link}");
         }
         for link in [
             "https://blog.example.org/2026/11/other-post/",
             "https://blog.example.org/",
             "https://spam.example.com/2026/11/moderation/",
+            "https://blog.example.org.spam.example/2026/11/moderation/",
+            "https://blog.example.org@spam.example/2026/11/moderation/",
+            "https://blog.example.org/2026/11/MODERATION/",
             "not a link at all",
             "",
         ] {
-            assert!(!post.is_linked_by(link), "{link}");
+            assert!(!linked(&post, link), "{link}");
         }
     }
 
     #[test]
     fn a_video_is_linked_by_its_id_with_a_start_time_or_a_short_link() {
-        let video = page("https://www.youtube.com/watch?v=9bZkp7q19f0");
+        let video = page("https://www.youtube.com/watch?v=9bZkp7q19f0&list=PLabcdefgh");
         for link in [
-            "http://www.youtube.com/watch?v=9bZkp7q19f0&t=2m19s",
-            "https://m.youtube.com/watch?feature=share&v=9bZkp7q19f0",
+            "http://www.youtube.com/watch?list=PLabcdefgh&t=2m19s&v=9bZkp7q19f0",
+            "https://m.youtube.com/watch?feature=share&list=PLabcdefgh&v=9bZkp7q19f0",
             "http://youtu.be/9bZkp7q19f0",
             "https://youtu.be/9bZkp7q19f0?t=30",
         ] {
-            assert!(video.is_linked_by(link), "{link}");
+            assert!(linked(&video, link), "{link}");
         }
         for link in [
-            "http://www.youtube.com/watch?v=KQ6zr6kCPj8",
-            "http://www.youtube.com/watch",
+            // The permalink's playlist is part of its address.
+            "http://www.youtube.com/watch?v=9bZkp7q19f0",
+            "http://www.youtube.com/watch?v=KQ6zr6kCPj8&list=PLabcdefgh",
             "http://youtu.be/KQ6zr6kCPj8",
+            // A short link names the video, not any value of the address.
+            "http://youtu.be/PLabcdefgh",
+            "http://youtu.be/watch",
             // A shortener's code is its own, even when it spells the page's id.
             "http://bit.ly/9bZkp7q19f0",
-            "http://youtu.be/watch",
         ] {
-            assert!(!video.is_linked_by(link), "{link}");
+            assert!(!linked(&video, link), "{link}");
         }
     }
 
     #[test]
-    fn a_short_link_must_carry_an_id_long_enough_to_be_the_pages() {
-        let post = page("https://www.reddit.com/r/rust/comments/1abcde/a_title/?p=1");
-        assert!(post.is_linked_by("https://redd.it/1abcde"));
-        assert!(!post.is_linked_by("https://redd.it/1"));
-        assert!(!post.is_linked_by("https://redd.it/r"));
+    fn a_reddit_post_is_linked_by_its_short_link() {
+        let post = page("https://www.reddit.com/r/rust/comments/1abcde/a_title/");
+        assert!(linked(&post, "https://redd.it/1abcde"));
+        for link in [
+            "https://redd.it/comments",
+            "https://redd.it/rust",
+            "https://redd.it/a_title",
+        ] {
+            assert!(!linked(&post, link), "{link}");
+        }
+        // A subreddit's page has no post id to shorten.
+        assert!(!linked(
+            &page("https://www.reddit.com/r/rust/"),
+            "https://redd.it/rust"
+        ));
     }
 
     #[test]
-    fn no_page_without_a_readable_permalink() {
-        assert_eq!(Page::of(""), None);
-        assert_eq!(Page::of("   "), None);
-        assert_eq!(Page::of("http://"), None);
+    fn a_page_needs_an_absolute_address_with_a_host_name() {
+        for permalink in [
+            "",
+            "   ",
+            "http://",
+            "/2026/11/post/",
+            "blog.example.org/2026/11/post/",
+            "example",
+            "http://localhost/post",
+            "ftp://blog.example.org/post",
+        ] {
+            assert_eq!(Page::of(permalink), None, "{permalink:?}");
+        }
+        let root = page("https://blog.example.org");
+        assert!(linked(&root, "blog.example.org/#comments"));
+        assert!(!linked(&root, "blog.example.org/about"));
     }
 }

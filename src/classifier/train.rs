@@ -151,7 +151,7 @@ impl Pages {
             };
             ensure!(
                 Page::of(permalink).is_some(),
-                "{}: {permalink:?} is not a readable page address",
+                "{}: {permalink:?} is not an absolute http(s) address with a host name",
                 at()
             );
             ensure!(
@@ -169,6 +169,11 @@ impl Pages {
             );
         }
         Ok(Pages(pages))
+    }
+
+    /// Whether no source has a page (as when `--pages` is not given).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// Gives each example without a permalink its source's page; says how many it placed.
@@ -771,7 +776,11 @@ mod tests {
             ),
             (
                 "\na http://",
-                "pages:2: \"http://\" is not a readable page address",
+                "pages:2: \"http://\" is not an absolute http(s) address with a host name",
+            ),
+            (
+                "a /2026/11/post/",
+                "pages:1: \"/2026/11/post/\" is not an absolute http(s) address with a host name",
             ),
             (
                 "a http://x.example\na http://y.example",
