@@ -94,12 +94,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         silence_linfa_debug: true,
         seed: args.seed,
     };
-    let pages = args
-        .pages
-        .as_deref()
-        .map(train::Pages::read)
-        .transpose()?
-        .unwrap_or_default();
+    let pages = train::Pages::read_option(args.pages.as_deref())?;
     let train_examples = read_all(&args.train, &pages)?;
     let started = Instant::now();
     let train_samples: Vec<Sample> = train_examples.iter().map(Sample::new).collect();

@@ -94,12 +94,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let model_path = with_suffix(&out, ".cgm");
     let card_path = with_suffix(&out, ".md");
 
-    let pages = args
-        .pages
-        .as_deref()
-        .map(train::Pages::read)
-        .transpose()?
-        .unwrap_or_default();
+    let pages = train::Pages::read_option(args.pages.as_deref())?;
     let mut examples: Vec<Example> = Vec::new();
     let mut files = Vec::new();
     for path in &args.data {

@@ -127,6 +127,11 @@ pub fn parse_dataset(reader: impl BufRead, name: &str) -> anyhow::Result<Vec<Exa
 pub struct Pages(BTreeMap<String, String>);
 
 impl Pages {
+    /// The pages of a `--pages` option: none when it is not given.
+    pub fn read_option(path: Option<&Path>) -> anyhow::Result<Pages> {
+        path.map_or_else(|| Ok(Pages::default()), Pages::read)
+    }
+
     pub fn read(path: &Path) -> anyhow::Result<Pages> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         Pages::parse(BufReader::new(file), &path.display().to_string())
