@@ -298,13 +298,18 @@ fn render_card(f: &CardFacts) -> String {
         if let Some(pages) = a.pages.as_ref().filter(|_| file.placed > 0) {
             let _ = write!(
                 data,
-                "; {} placed on their page by `--pages {}`, of which {} link to it ({} ham, {} \
-                 spam)",
+                "; {} placed on their page by `--pages {}`",
                 file.placed,
-                pages.display(),
-                file.linking[0] + file.linking[1],
-                file.linking[0],
-                file.linking[1]
+                pages.display()
+            );
+        }
+        if let [ham, spam] = file.linking
+            && ham + spam > 0
+        {
+            let _ = write!(
+                data,
+                "; {} link to their page ({ham} ham, {spam} spam)",
+                ham + spam
             );
         }
         data.push('\n');

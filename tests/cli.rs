@@ -175,7 +175,7 @@ fn train_places_comments_on_their_pages_and_the_card_says_so() {
     let card = std::fs::read_to_string(out.with_extension("md")).unwrap();
     assert!(
         card.contains("26 placed on their page by `--pages")
-            && card.contains("of which 2 link to it (2 ham, 0 spam)"),
+            && card.contains("; 2 link to their page (2 ham, 0 spam)"),
         "{card}"
     );
     assert!(

@@ -49,9 +49,9 @@ without spaces (CJK, Thai, Lao, Khmer, Myanmar) as character 1- and 2-grams inst
 - **Links** (`http(s)://`, `www.` or a bare `name.tld/…` with a common TLD): the host and its \
 registrable part, the top-level domain (except the `.org`, `.net`, `.edu` and `.gov` of \
 citations), whether it is a link shortener or a raw IP address. A link to the page the \
-comment is posted on (its `permalink`: the same address, any fragment or extra query, or \
-`youtu.be/ID` for a video) is instead the one feature \"a link to this page\", outside the \
-link count (`src/classifier/page.rs`).
+comment is posted on (its `permalink`: the same address, any fragment or extra query; on \
+YouTube and Reddit any address or short link with the page's id) is instead the one \
+feature \"a link to this page\", outside the link count (`src/classifier/page.rs`).
 - **Patterns**: an e-mail address, a phone number, a money amount, repeated `!`, mostly \
 capital letters. **Punctuation**: runs such as `!!!` or `:)` (first three characters) and \
 emoji. **Shape**: the digit count of numbers, whether there is an emoji. **Link count** \
@@ -1062,7 +1062,7 @@ fn href_value(tag: &str) -> Option<&str> {
 
 /// Decodes the named entities that occur in the training sets and all numeric ones
 /// (`&#39;`, `&#x27;`). Anything unrecognised is kept literally.
-fn decode_entities(text: &str) -> String {
+pub(crate) fn decode_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(amp) = rest.find('&') {

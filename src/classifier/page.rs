@@ -15,28 +15,48 @@
 //! Addresses are compared as the `url` crate parses them: host names case-insensitively
 //! (and IDNs as punycode), the path byte for byte after its parsing (so `%C3%A9` and `%c3%a9`
 //! differ), the port and the scheme not at all. A page's equivalent hosts are only those with
-//! `www.` or `m.` in front; `old.reddit.com` or `music.youtube.com` are other sites.
+//! `www.` or `m.` in front; `old.reddit.com` or `music.youtube.com` are other sites. On a site
+//! that names pages by an id ([`ID_SITES`]: YouTube, Reddit), the id alone decides.
 
 use url::Url;
 
 use super::link;
 
-/// Hosts that serve short links to another site's pages by the page's own id, and where
-/// that id is in the site's address: `youtu.be/ID` is `youtube.com/watch?v=ID`, `redd.it/ID`
-/// is `reddit.com/r/…/comments/ID/…`. A general link shortener is not one: its codes are its
-/// own, not the page's.
-const SHORT_HOSTS: &[(&str, &str, IdAt)] = &[
-    ("youtu.be", "youtube.com", IdAt::Query("v")),
-    ("redd.it", "reddit.com", IdAt::SegmentAfter("comments")),
+/// Sites that name a page by an id, and the hosts that serve short links to their pages by
+/// that id: `youtu.be/ID` is `youtube.com/watch?v=ID`, `redd.it/ID` is
+/// `reddit.com/r/…/comments/ID/…`. On such a site a link with the page's id is the page,
+/// whatever else its address says (a playlist, another title in the path). A general link
+/// shortener is not one of them: its codes are its own, not the page's.
+const ID_SITES: &[(&str, &str, IdAt)] = &[
+    ("youtube.com", "youtu.be", IdAt::Query("v")),
+    ("reddit.com", "redd.it", IdAt::SegmentAfter("comments")),
 ];
 
 /// Where a site keeps a page's id in the page's address.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum IdAt {
     /// The value of this query parameter.
     Query(&'static str),
     /// The path segment after this one.
     SegmentAfter(&'static str),
+}
+
+impl IdAt {
+    /// The id in an address, if it has a non-empty one where this says.
+    fn find(self, url: &Url) -> Option<String> {
+        let id = match self {
+            IdAt::Query(key) => url
+                .query_pairs()
+                .find(|(k, _)| k == key)
+                .map(|(_, value)| value.into_owned()),
+            IdAt::SegmentAfter(before) => {
+                let mut segments = url.path_segments()?;
+                segments.find(|&s| s == before)?;
+                segments.next().map(str::to_string)
+            }
+        };
+        id.filter(|id| !id.is_empty())
+    }
 }
 
 /// The page a comment was posted on, as its permalink names it.
@@ -49,6 +69,17 @@ pub struct Page {
     /// The permalink's query pairs; a link to the page carries all of them, and may add
     /// its own (a video's `t=` start time).
     query: Vec<(String, String)>,
+    /// On a site of [`ID_SITES`], the page's id.
+    id: Option<PageId>,
+}
+
+/// A page's id on a site of [`ID_SITES`], where the site keeps it, and the host of the
+/// site's short links.
+#[derive(Debug, Clone, PartialEq)]
+struct PageId {
+    id: String,
+    at: IdAt,
+    short_host: &'static str,
 }
 
 impl Page {
@@ -61,10 +92,22 @@ impl Page {
             return None;
         }
         let url = link::parse(permalink)?;
+        let site = site(&url)?;
+        let id = ID_SITES
+            .iter()
+            .find(|&&(long, _, _)| site == long)
+            .and_then(|&(_, short_host, at)| {
+                Some(PageId {
+                    id: at.find(&url)?,
+                    at,
+                    short_host,
+                })
+            });
         Some(Page {
-            site: site(&url)?,
+            site,
             path: url.path().trim_end_matches('/').to_string(),
             query: url.query_pairs().into_owned().collect(),
+            id,
         })
     }
 
@@ -77,35 +120,25 @@ impl Page {
         };
         if site == self.site {
             let pairs = url.query_pairs();
-            return url.path().trim_end_matches('/') == self.path
+            let same_address = url.path().trim_end_matches('/') == self.path
                 && self.query.iter().all(|wanted| {
                     pairs
                         .clone()
                         .any(|(key, value)| key == wanted.0 && value == wanted.1)
                 });
+            return same_address
+                || self
+                    .id
+                    .as_ref()
+                    .is_some_and(|page| page.at.find(url).as_ref() == Some(&page.id));
         }
-        let id = || url.path_segments().and_then(|mut segments| segments.next());
-        SHORT_HOSTS
-            .iter()
-            .find(|&&(short, long, _)| site == short && self.site == long)
-            .is_some_and(|&(_, _, at)| id().is_some_and(|id| self.id(at) == Some(id)))
-    }
-
-    /// The page's id where its site keeps it, if the permalink has one.
-    fn id(&self, at: IdAt) -> Option<&str> {
-        let id = match at {
-            IdAt::Query(key) => self
-                .query
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, value)| value.as_str()),
-            IdAt::SegmentAfter(before) => {
-                let mut segments = self.path.split('/');
-                segments.find(|&s| s == before)?;
-                segments.next()
-            }
-        };
-        id.filter(|id| !id.is_empty())
+        self.id.as_ref().is_some_and(|page| {
+            site == page.short_host
+                && url
+                    .path_segments()
+                    .and_then(|mut segments| segments.next())
+                    .is_some_and(|first| first == page.id)
+        })
     }
 }
 
@@ -168,10 +201,11 @@ mod tests {
         ] {
             assert!(linked(&video, link), "{link}");
         }
+        // The video is the page, with or without the permalink's playlist.
+        assert!(linked(&video, "http://www.youtube.com/watch?v=9bZkp7q19f0"));
         for link in [
-            // The permalink's playlist is part of its address.
-            "http://www.youtube.com/watch?v=9bZkp7q19f0",
             "http://www.youtube.com/watch?v=KQ6zr6kCPj8&list=PLabcdefgh",
+            "http://www.youtube.com/watch?list=PLabcdefgh",
             "http://youtu.be/KQ6zr6kCPj8",
             // A short link names the video, not any value of the address.
             "http://youtu.be/PLabcdefgh",
@@ -187,6 +221,7 @@ mod tests {
     fn a_reddit_post_is_linked_by_its_short_link() {
         let post = page("https://www.reddit.com/r/rust/comments/1abcde/a_title/");
         assert!(linked(&post, "https://redd.it/1abcde"));
+        assert!(linked(&post, "https://www.reddit.com/comments/1abcde/"));
         for link in [
             "https://redd.it/comments",
             "https://redd.it/rust",

@@ -173,6 +173,7 @@ impl Pages {
                 at()
             );
         }
+        ensure!(!pages.is_empty(), "{name}: no `source permalink` line");
         Ok(Pages(pages))
     }
 
@@ -795,6 +796,7 @@ mod tests {
                 long.as_str(),
                 "pages:1: the permalink is longer than 2048 bytes",
             ),
+            ("# only a comment\n\n", "pages: no `source permalink` line"),
         ] {
             let err = Pages::parse(text.as_bytes(), "pages").unwrap_err();
             assert_eq!(format!("{err:#}"), expected);
