@@ -16,7 +16,7 @@
 //! (and IDNs as punycode), the path byte for byte after its parsing (so `%C3%A9` and `%c3%a9`
 //! differ), the port and the scheme not at all. A page's equivalent hosts are only those with
 //! `www.` or `m.` in front; `old.reddit.com` or `music.youtube.com` are other sites. On a site
-//! that names pages by an id ([`ID_SITES`]: YouTube, Reddit), the id alone decides.
+//! that names pages by an id (`ID_SITES`: YouTube, Reddit), the id alone decides.
 
 use url::Url;
 
