@@ -87,11 +87,10 @@ impl Page {
     /// with a host name: a relative path (`/2026/11/post/`) or a bare word cannot be
     /// matched against anything a comment links to.
     pub fn of(permalink: &str) -> Option<Page> {
-        let lower = permalink.trim_start().to_ascii_lowercase();
-        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
-            return None;
-        }
-        let url = link::parse(permalink)?;
+        // Parsed as an absolute URL, not as a comment's link: a missing scheme is an error.
+        let url = Url::parse(permalink.trim())
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))?;
         let site = site(&url)?;
         let id = ID_SITES
             .iter()
