@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::classifier::calibration::Thresholds;
-use crate::classifier::features::decode_entities;
+use crate::classifier::features::{decode_entities, href_value};
 use crate::classifier::link;
 use crate::classifier::page::Page;
 use crate::comment::Comment;
@@ -324,7 +324,10 @@ fn parse_net(text: &str) -> anyhow::Result<IpNet> {
 /// Counts links the way a reader sees them: every `http://`, `https://` and bare `www.`,
 /// except a link to the page the comment is posted on (`permalink`, see
 /// [`crate::classifier::page`]): a comment linking two moments of the video it is under
-/// links nowhere else, and the classifier does not count such links either.
+/// links nowhere else, and the classifier does not count such links either. An anchor
+/// (`<a href>`) is one link, its `href`: what it shows is its label, so
+/// `<a href="https://x.example">https://x.example</a>` is one link, as WordPress counts it,
+/// not two.
 fn count_links(content: &str, permalink: &str) -> usize {
     let bytes = content.as_bytes();
     let marked = |at: usize, marker: &str| {
@@ -332,12 +335,19 @@ fn count_links(content: &str, permalink: &str) -> usize {
             .get(at..at + marker.len())
             .is_some_and(|b| b.eq_ignore_ascii_case(marker.as_bytes()))
     };
+    let labels = anchor_labels(content);
+    let mut label = labels.iter().peekable();
     // Markers are ASCII, so each start found is a char boundary of `content`.
     let starts: Vec<usize> = (0..bytes.len())
         .filter(|&at| {
             marked(at, "http://")
                 || marked(at, "https://")
                 || marked(at, "www.") && !content[..at].ends_with("//")
+        })
+        .filter(|&at| {
+            // Starts and labels both ascend, so one walk over the labels serves them all.
+            while label.next_if(|span| span.end <= at).is_some() {}
+            !label.peek().is_some_and(|span| span.contains(&at))
         })
         .collect();
     if starts.is_empty() {
@@ -368,6 +378,52 @@ fn count_links(content: &str, permalink: &str) -> usize {
         }
     }
     links
+}
+
+/// The byte spans of the labels of a comment's anchors with an `href`: from the end of
+/// each `<a …>` tag to its `</a>`, or to the end of the comment when it is never closed.
+/// In order and apart. One pass: every search starts where the last one ended.
+fn anchor_labels(content: &str) -> Vec<std::ops::Range<usize>> {
+    if !content.contains('<') {
+        return Vec::new();
+    }
+    // ASCII lower-casing keeps byte offsets, so positions found in `lower` index `content`.
+    let lower = content.to_ascii_lowercase();
+    let mut labels = Vec::new();
+    let mut from = 0;
+    while let Some(open) = lower[from..].find("<a").map(|at| from + at) {
+        let after = open + "<a".len();
+        if !is_anchor_tag(&lower[open + 1..]) {
+            from = after;
+            continue;
+        }
+        let Some(close) = lower[after..].find('>').map(|at| after + at) else {
+            break;
+        };
+        from = close + 1;
+        if href_value(&content[after..close]).is_none() {
+            continue;
+        }
+        // HTML closes an anchor where another opens, so a label ends at either: with only
+        // `</a>` ending it, a comment of unclosed anchors would count as one link.
+        let end = lower[from..]
+            .match_indices('<')
+            .map(|(at, _)| from + at)
+            .find(|&at| {
+                let tag = &lower[at + 1..];
+                tag.starts_with("/a") || is_anchor_tag(tag)
+            })
+            .unwrap_or(lower.len());
+        labels.push(from..end);
+        from = end;
+    }
+    labels
+}
+
+/// Whether a lower-cased tag's text (after its `<`) opens an anchor with attributes.
+fn is_anchor_tag(tag: &str) -> bool {
+    tag.strip_prefix('a')
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_whitespace()))
 }
 
 /// A case-insensitive list of words or phrases, matched on word boundaries so that "sex"
@@ -502,6 +558,51 @@ mod tests {
         );
     }
 
+    /// An anchor is one link, its `href`, whatever its label shows; a URL in an anchor
+    /// without an `href`, or after the anchor closes, is a link of its own.
+    #[test]
+    fn an_anchor_is_one_link_however_it_is_labelled() {
+        for (content, links) in [
+            ("<a href=\"https://x.example\">https://x.example</a>", 1),
+            (
+                "<A HREF='http://x.example'>www.x.example</A> and http://y.example",
+                2,
+            ),
+            ("<a\nhref=http://x.example>see http://y.example too</a>", 1),
+            (
+                "<a rel=\"nofollow\" href=\"http://x.example\">x</a> www.y.example",
+                2,
+            ),
+            ("<a name=\"top\">http://x.example</a>", 1),
+            ("<abbr title=\"x\">http://x.example</abbr>", 1),
+            ("<a>http://x.example</a>", 1),
+            // Never closed: the rest of the comment is the anchor's label, up to the next
+            // anchor, which closes it.
+            (
+                "<a href=\"http://x.example\">http://y.example and http://z.example",
+                1,
+            ),
+            (
+                "<a href=http://x.example>x<a href=http://y.example>y <A HREF=http://z.example>",
+                3,
+            ),
+            ("<a href=\"http://x.example\"", 1),
+            (
+                "http://w.example <a href=\"http://x.example\">http://x.example</a> http://y.example <a href=\"http://z.example\">z</a>",
+                4,
+            ),
+        ] {
+            assert_eq!(count_links(content, ""), links, "{content:?}");
+        }
+        let p = policy("max_links = 2");
+        let one = "<a href=\"https://x.example/a\">https://x.example/a</a> is worth reading";
+        assert!(codes(&p, &comment(one), &Signals::default()).is_empty());
+        // The page's own address, shown as its own label, is no link at all.
+        let page = "https://blog.example.org/2026/11/post/";
+        let own = format!("<a href=\"{page}#comment-3\">{page}#comment-3</a>");
+        assert_eq!(count_links(&own, page), 0);
+    }
+
     /// A run of markers is read once, not once per marker (it took seconds for 64 KiB of
     /// `www.` when every marker re-read the rest of the run), and counts as before.
     #[test]
@@ -514,6 +615,10 @@ mod tests {
         let own = "https://blog.example.org/2026/11/post/#http://www.x ".repeat(100);
         assert_eq!(count_links(&own, page), 0);
         assert_eq!(count_links(&own, ""), 200);
+        let anchors = "<a href=\"http://x.example\">http://x.example</a>".repeat(1 << 12);
+        assert_eq!(count_links(&anchors, page), 1 << 12);
+        let unclosed = "<a href=http://x.example>http://x.example".repeat(1 << 12);
+        assert_eq!(count_links(&unclosed, page), 1 << 12);
         // Generous for a slow machine: the quadratic reading took over a second here.
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
@@ -566,10 +671,10 @@ mod tests {
 
     proptest::proptest! {
         /// Whatever a spammer types, evaluating the rules never panics (slicing around term
-        /// matches and link counting must stay on character boundaries).
+        /// matches, and link counting around anchors, must stay on character boundaries).
         #[test]
         fn evaluation_never_panics(
-            content in "(\\PC|http://|HTTPS://|www\\.|youtu\\.be/|watch\\?v=|&amp;| ){0,80}",
+            content in "(\\PC|http://|HTTPS://|www\\.|youtu\\.be/|watch\\?v=|&amp;| |<a |<A\n|href=|>|</a>){0,80}",
             name in "\\PC{0,40}",
             email in "\\PC{0,40}",
             permalink in "(https://www\\.youtube\\.com/watch\\?v=\\PC{0,12}|\\PC{0,20})",

@@ -1043,7 +1043,7 @@ fn strip_tags(html: &str) -> String {
 /// The value of the first `href` attribute inside a tag's text (between `<` and `>`),
 /// quoted with `"` or `'` or bare. `data-href-x` and the like are skipped because they are
 /// not followed by `=`.
-fn href_value(tag: &str) -> Option<&str> {
+pub(crate) fn href_value(tag: &str) -> Option<&str> {
     // ASCII lower-casing keeps byte offsets, so positions found in `lower` index `tag`.
     let lower = tag.to_ascii_lowercase();
     let rest = lower.match_indices("href").find_map(|(at, _)| {
