@@ -125,6 +125,36 @@ async fn a_link_to_the_commented_page_is_a_reference_not_promotion() {
     server.stop().await;
 }
 
+/// An anchor showing its own address, as forms write a pasted link, is that one link: to
+/// the link rule (one link is under the default limit of two) and to the classifier, which
+/// reads it exactly as the bare address.
+#[tokio::test]
+async fn an_anchor_showing_its_own_address_is_one_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), POLICY).await;
+    let mut client = server.moderation().await;
+    let address = "https://en.wikipedia.org/wiki/Naive_Bayes_classifier";
+    let bare = check(
+        &mut client,
+        comment("blog", "bare", &format!("Good summary, see also {address}")),
+    )
+    .await;
+    let anchor = check(
+        &mut client,
+        comment(
+            "wiki",
+            "anchor",
+            &format!("Good summary, see also <a href=\"{address}\">{address}</a>"),
+        ),
+    )
+    .await;
+    assert_eq!(codes(&anchor), ["classifier.score"], "{anchor:?}");
+    assert!(anchor.reasons[0].message.contains("one link"), "{anchor:?}");
+    assert_eq!(anchor.spam_probability, bare.spam_probability);
+    assert_eq!(anchor.reasons[0].message, bare.reasons[0].message);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn checking_is_idempotent_until_the_content_changes() {
     let dir = tempfile::tempdir().unwrap();

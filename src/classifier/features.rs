@@ -32,7 +32,7 @@ pub const HASH_BITS: u32 = 20;
 pub const N_FEATURES: usize = 1 << HASH_BITS;
 /// Version of the extraction rules, stored in every model file. Bump on any change to
 /// [`extract`]'s output.
-pub const FEATURE_SCHEME: u32 = 8;
+pub const FEATURE_SCHEME: u32 = 9;
 
 /// What [`FEATURE_SCHEME`] extracts, for model cards. Kept next to the code it describes so
 /// the two change together.
@@ -46,9 +46,10 @@ and Cyrillic/Greek look-alikes in Latin words mapped back; spaced-out letters (`
 - **Words, word pairs and word triples**, and the first five letters of each word of ASCII \
 letters (after normalisation) longer than that: a truncation stemmer. Scripts written \
 without spaces (CJK, Thai, Lao, Khmer, Myanmar) as character 1- and 2-grams instead of words.
-- **Links** (`http(s)://`, `www.` or a bare `name.tld/…` with a common TLD): the host and its \
-registrable part, the top-level domain (except the `.org`, `.net`, `.edu` and `.gov` of \
-citations), whether it is a link shortener or a raw IP address. A link to the page the \
+- **Links** (`http(s)://`, `www.` or a bare `name.tld/…` with a common TLD; an anchor \
+labelled with its own address is one link): the host and its registrable part, the \
+top-level domain (except the `.org`, `.net`, `.edu` and `.gov` of citations), whether it \
+is a link shortener or a raw IP address. A link to the page the \
 comment is posted on (its `permalink`: the same address, any fragment or extra query; on \
 YouTube and Reddit any address or short link with the page's id) is instead the one \
 feature \"a link to this page\", outside the link count (`src/classifier/page.rs`).
@@ -1001,9 +1002,13 @@ fn plain_text(html: &str) -> Cow<'_, str> {
     Cow::Owned(decode_entities(&strip_tags(html)))
 }
 
-/// Replaces each tag with a space, or with ` <href> ` for tags carrying an `href`.
+/// Replaces each tag with a space, or with ` <href> ` for tags carrying an `href`. An
+/// anchor whose label is its own address (`<a href="https://x.example/a">https://x.example/a</a>`,
+/// as forms and YouTube write links) loses the label, so the link is read once: read twice,
+/// one cited link counted as "two links" and held the comment.
 /// A `<` opens a tag only when followed by a letter, `/` or `!`, so `a < b` and the SMS
-/// set's `&lt;#&gt;` survive. Runs in linear time: once no `>` is left, the rest is text.
+/// set's `&lt;#&gt;` survive. Runs in linear time: once no `>` is left, the rest is text,
+/// and a label is read at most twice (here, then as text).
 fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
@@ -1024,11 +1029,15 @@ fn strip_tags(html: &str) -> String {
         match after.find('>') {
             Some(close) => {
                 out.push(' ');
+                rest = &after[close + 1..];
                 if let Some(href) = href_value(&after[..close]) {
                     out.push_str(href);
                     out.push(' ');
+                    let label = &rest[..rest.find('<').unwrap_or(rest.len())];
+                    if shows_its_address(label, href) {
+                        rest = &rest[label.len()..];
+                    }
                 }
-                rest = &after[close + 1..];
             }
             None => {
                 out.push_str(&rest[open..]);
@@ -1038,6 +1047,31 @@ fn strip_tags(html: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Whether a link's label is the address it links to, as written or cut short for display
+/// (`https://youtu.be/KQ6z…`): compared without the scheme, a trailing `/`, entities or
+/// letter case. A label naming another address is not: that is a second link, and a
+/// deceptive one.
+fn shows_its_address(label: &str, href: &str) -> bool {
+    fn bare(address: &str) -> String {
+        let address = decode_entities(address.trim()).to_lowercase();
+        let address = ["http://", "https://"]
+            .iter()
+            .find_map(|scheme| address.strip_prefix(scheme))
+            .unwrap_or(&address);
+        address.trim_end_matches('/').to_string()
+    }
+    let (label, href) = (bare(label), bare(href));
+    if label.is_empty() {
+        return false;
+    }
+    label == href
+        || ["…", "..."].iter().any(|ellipsis| {
+            label
+                .strip_suffix(ellipsis)
+                .is_some_and(|start| !start.is_empty() && href.starts_with(start))
+        })
 }
 
 /// The value of the first `href` attribute inside a tag's text (between `<` and `>`),
@@ -1247,6 +1281,41 @@ mod tests {
             plain_text("<a data-href-x=\"no\" HREF=yes.example>t</a>"),
             " yes.example t "
         );
+    }
+
+    /// An anchor labelled with its own address, whole or cut short, is read as one link;
+    /// labelled with another address, as two.
+    #[test]
+    fn an_anchor_showing_its_own_address_is_one_link() {
+        let link_count = |text: &str| {
+            let got = described(&comment(text));
+            let counts = ["no links", "one link", "two links"];
+            let found: Vec<&str> = counts
+                .into_iter()
+                .filter(|count| got.iter().any(|f| f == count))
+                .collect();
+            assert_eq!(found.len(), 1, "{text:?}: {got:?}");
+            found[0]
+        };
+        for one in [
+            "<a href=\"https://en.wikipedia.org/wiki/Naive_Bayes\">https://en.wikipedia.org/wiki/Naive_Bayes</a>",
+            "<A HREF='http://www.x.example/'>www.X.example</A> is mine",
+            "<a href=\"https://youtu.be/KQ6zr6kCPj8\">https://youtu.be/KQ6z…</a>",
+            "<a href=\"http://x.example/?a=1&amp;b=2\">http://x.example/?a=1&b=2...</a>",
+            "<a href=\"https://x.example/a\">https://x.example/a",
+        ] {
+            assert_eq!(link_count(one), "one link", "{one:?}");
+        }
+        for two in [
+            "<a href=\"http://x.example\">http://y.example</a>",
+            "<a href=\"http://x.example/long\">http://x.example/other…</a>",
+            "<a href=\"http://x.example\">…</a> www.y.example",
+        ] {
+            assert_eq!(link_count(two), "two links", "{two:?}");
+        }
+        // The label's words are still read when it is not an address.
+        let named = described(&comment("<a href=\"http://x.example\">cheap pills</a>"));
+        assert!(named.contains(&"'cheap pills'".to_string()), "{named:?}");
     }
 
     #[test]
@@ -1495,6 +1564,8 @@ mod tests {
     /// this can. Recorded before the one-pass reader existed (commit a693abf), again when
     /// scheme 7 added stems, with every other feature unchanged, and extended with comments
     /// on a page (`permalink`) when scheme 8 read links to it, with the others unchanged.
+    /// Scheme 9 reads an anchor labelled with its own address as one link: one record went
+    /// from "two links" to "one link", nothing else changed.
     ///
     /// After a deliberate change to the scheme, rewrite the file with
     /// `COMMENTGUARD_BLESS_GOLDEN=1 cargo test golden` and review its diff.
