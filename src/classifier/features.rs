@@ -994,7 +994,7 @@ fn length_shape(chars: usize) -> &'static str {
 /// spam usually is), then entities decoded. Tags go first because in delivered HTML only a
 /// literal `<` opens a tag; `&lt;b&gt;` is text that merely looks like one.
 /// Borrows when there is nothing to strip or decode, as in most comments.
-fn plain_text(html: &str) -> Cow<'_, str> {
+pub(crate) fn plain_text(html: &str) -> Cow<'_, str> {
     // Bytes, not chars: a char search decodes every character of every comment.
     if !html.bytes().any(|b| b == b'<' || b == b'&') {
         return Cow::Borrowed(html);
@@ -1050,34 +1050,41 @@ fn strip_tags(html: &str) -> String {
 }
 
 /// Whether a link's label is the address it links to, as written or cut short for display
-/// (`https://youtu.be/KQ6z…`): compared without the scheme, a trailing `/`, entities or
-/// letter case. A label naming another address is not: that is a second link, and a
-/// deceptive one.
+/// (`https://youtu.be/KQ6z…`): compared without the scheme, `www.`, a trailing `/`,
+/// entities or letter case. A label naming another address is not: that is a second link,
+/// and a deceptive one. Nor is a label of an `href` that is not a web address (`http(s)://`
+/// or `www.`): `<a href="x.example">http://x.example</a>` goes to a page of the blog.
 fn shows_its_address(label: &str, href: &str) -> bool {
-    fn bare(address: &str) -> String {
+    /// The address without scheme, `www.` and trailing `/`, and whether it had a scheme or
+    /// `www.`.
+    fn bare(address: &str) -> (String, bool) {
         let address = decode_entities(address.trim()).to_lowercase();
-        let address = ["http://", "https://"]
+        let schemeless = ["http://", "https://"]
             .iter()
-            .find_map(|scheme| address.strip_prefix(scheme))
-            .unwrap_or(&address);
-        address.trim_end_matches('/').to_string()
+            .find_map(|scheme| address.strip_prefix(scheme));
+        let rest = schemeless.unwrap_or(&address);
+        let host_first = rest.strip_prefix("www.");
+        let web = schemeless.is_some() || host_first.is_some();
+        let rest = host_first.unwrap_or(rest);
+        (rest.trim_end_matches('/').to_string(), web)
     }
-    let (label, href) = (bare(label), bare(href));
-    if label.is_empty() {
-        return false;
-    }
-    label == href
+    let ((label, _), (href, web)) = (bare(label), bare(href));
+    web && (label == href
         || ["…", "..."].iter().any(|ellipsis| {
-            label
-                .strip_suffix(ellipsis)
-                .is_some_and(|start| !start.is_empty() && href.starts_with(start))
-        })
+            label.strip_suffix(ellipsis).is_some_and(|start| {
+                // Cut after the host, or `https://paypal.com…` would pass for
+                // `https://paypal.com.evil.example/` (or `…paypal.com@evil.example`).
+                href.strip_prefix(start).is_some_and(|cut| {
+                    start.contains('/') || cut.is_empty() || cut.starts_with(['/', '?', '#'])
+                })
+            })
+        }))
 }
 
 /// The value of the first `href` attribute inside a tag's text (between `<` and `>`),
 /// quoted with `"` or `'` or bare. `data-href-x` and the like are skipped because they are
 /// not followed by `=`.
-pub(crate) fn href_value(tag: &str) -> Option<&str> {
+fn href_value(tag: &str) -> Option<&str> {
     // ASCII lower-casing keeps byte offsets, so positions found in `lower` index `tag`.
     let lower = tag.to_ascii_lowercase();
     let rest = lower.match_indices("href").find_map(|(at, _)| {
@@ -1096,7 +1103,7 @@ pub(crate) fn href_value(tag: &str) -> Option<&str> {
 
 /// Decodes the named entities that occur in the training sets and all numeric ones
 /// (`&#39;`, `&#x27;`). Anything unrecognised is kept literally.
-pub(crate) fn decode_entities(text: &str) -> String {
+fn decode_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(amp) = rest.find('&') {
@@ -1303,13 +1310,19 @@ mod tests {
             "<a href=\"https://youtu.be/KQ6zr6kCPj8\">https://youtu.be/KQ6z…</a>",
             "<a href=\"http://x.example/?a=1&amp;b=2\">http://x.example/?a=1&b=2...</a>",
             "<a href=\"https://x.example/a\">https://x.example/a",
+            "<a href=\"https://www.x.example/a?b=c\">x.example/a…</a>",
+            "<a href=\"https://x.example/a?b=c\">https://x.example…</a>",
         ] {
             assert_eq!(link_count(one), "one link", "{one:?}");
         }
         for two in [
             "<a href=\"http://x.example\">http://y.example</a>",
             "<a href=\"http://x.example/long\">http://x.example/other…</a>",
-            "<a href=\"http://x.example\">…</a> www.y.example",
+            // Cut inside the host: another site that starts the same.
+            "<a href=\"https://paypal.com.evil.example/login\">https://paypal.com…</a>",
+            "<a href=\"https://paypal.com@evil.example/\">https://www.paypal.com...</a>",
+            // Not a web address: the label is the only link to that site.
+            "<a href=\"x.example/a\">http://x.example/a</a> and www.y.example",
         ] {
             assert_eq!(link_count(two), "two links", "{two:?}");
         }
