@@ -328,7 +328,8 @@ fn parse_net(text: &str) -> anyhow::Result<IpNet> {
 /// links nowhere else, and the classifier does not count such links either. An anchor
 /// showing its own address (`<a href="https://x.example">https://x.example</a>`) is one
 /// link, as for the classifier; a label showing another address is a second link, and an
-/// anchor whose `href` is not a web address hides nothing.
+/// anchor whose `href` is not a web address hides nothing. An address only in another
+/// attribute (`<img src>`, `title`) is not a link a reader sees, and does not count.
 fn count_links(content: &str, permalink: &str) -> usize {
     let text = plain_text(content);
     let bytes = text.as_bytes();
@@ -559,6 +560,20 @@ mod tests {
                 "<a href=\"https://paypal.com.evil.example/\">https://paypal.com…</a>",
                 2,
             ),
+            // A decoy `href=` inside another attribute does not hide the real one.
+            (
+                "<a data-href=\"#\" href=\"https://x.example/\">x</a> <a data-href=# href=https://y.example/>y</a>",
+                2,
+            ),
+            (
+                "<a title='see href=#' href=\"https://x.example/\">x</a> <a xhref=# href=https://y.example>y</a>",
+                2,
+            ),
+            // URLs only in other attributes are not links a reader sees.
+            (
+                "<img src=\"http://x.example/a.png\" alt=\"http://y.example\">",
+                0,
+            ),
             (
                 "http://w.example <a href=\"http://x.example\">http://x.example</a> http://y.example <a href=\"http://z.example\">z</a>",
                 4,
@@ -574,10 +589,13 @@ mod tests {
             codes(&p, &comment(three), &Signals::default()),
             ["rule.too_many_links"]
         );
-        // The page's own address, shown as its own label, is no link at all.
+        // The page's own address, shown as its own label, is no link at all; behind a
+        // decoy `href=` it is the label of a link elsewhere.
         let page = "https://blog.example.org/2026/11/post/";
         let own = format!("<a href=\"{page}#comment-3\">{page}#comment-3</a>");
         assert_eq!(count_links(&own, page), 0);
+        let decoy = format!("<a title='href=\"{page}\"' href=\"https://x.example/\">{page}</a>");
+        assert_eq!(count_links(&decoy, page), 1);
     }
 
     /// A run of markers is read once, not once per marker (it took seconds for 64 KiB of

@@ -32,7 +32,7 @@ pub const HASH_BITS: u32 = 20;
 pub const N_FEATURES: usize = 1 << HASH_BITS;
 /// Version of the extraction rules, stored in every model file. Bump on any change to
 /// [`extract`]'s output.
-pub const FEATURE_SCHEME: u32 = 9;
+pub const FEATURE_SCHEME: u32 = 10;
 
 /// What [`FEATURE_SCHEME`] extracts, for model cards. Kept next to the code it describes so
 /// the two change together.
@@ -1081,24 +1081,46 @@ fn shows_its_address(label: &str, href: &str) -> bool {
         }))
 }
 
-/// The value of the first `href` attribute inside a tag's text (between `<` and `>`),
-/// quoted with `"` or `'` or bare. `data-href-x` and the like are skipped because they are
-/// not followed by `=`.
+/// The value of a tag's `href` attribute, given the tag's text between `<` and `>`. The
+/// attributes are read as HTML reads them, each a name and an optional `=value` (quoted with
+/// `"` or `'`, or bare), so `href=` inside another attribute's name or value
+/// (`data-href="#"`, `title="see href=#"`) is not taken for it: a spammer could otherwise
+/// show the filters `#` while the browser follows the real `href`. As in HTML, the first
+/// `href` counts.
 fn href_value(tag: &str) -> Option<&str> {
-    // ASCII lower-casing keeps byte offsets, so positions found in `lower` index `tag`.
-    let lower = tag.to_ascii_lowercase();
-    let rest = lower.match_indices("href").find_map(|(at, _)| {
-        let rest = tag[at + "href".len()..].trim_start();
-        Some(rest.strip_prefix('=')?.trim_start())
-    })?;
-    let value = match rest.chars().next()? {
-        quote @ ('"' | '\'') => {
-            let inner = &rest[1..];
-            &inner[..inner.find(quote).unwrap_or(inner.len())]
+    let space = |c: char| c.is_ascii_whitespace();
+    let mut rest = tag.trim_start_matches(|c: char| !space(c) && c != '/');
+    loop {
+        rest = rest.trim_start_matches(|c: char| space(c) || c == '/');
+        if rest.is_empty() {
+            return None;
         }
-        _ => &rest[..rest.find(char::is_whitespace).unwrap_or(rest.len())],
-    };
-    (!value.is_empty()).then_some(value)
+        // A name is at least one character: HTML reads an `=` that starts it as part of it.
+        let name_end = rest
+            .char_indices()
+            .skip(1)
+            .find(|&(_, c)| space(c) || c == '/' || c == '=')
+            .map_or(rest.len(), |(at, _)| at);
+        let name = &rest[..name_end];
+        rest = rest[name_end..].trim_start_matches(space);
+        let mut value = None;
+        if let Some(after) = rest.strip_prefix('=') {
+            let after = after.trim_start_matches(space);
+            let (found, next) = match after.chars().next() {
+                Some(quote @ ('"' | '\'')) => {
+                    let inner = &after[1..];
+                    let end = inner.find(quote).unwrap_or(inner.len());
+                    (&inner[..end], inner.get(end + 1..).unwrap_or(""))
+                }
+                _ => after.split_at(after.find(space).unwrap_or(after.len())),
+            };
+            value = Some(found);
+            rest = next;
+        }
+        if name.eq_ignore_ascii_case("href") {
+            return value.filter(|value| !value.is_empty());
+        }
+    }
 }
 
 /// Decodes the named entities that occur in the training sets and all numeric ones
@@ -1288,6 +1310,24 @@ mod tests {
             plain_text("<a data-href-x=\"no\" HREF=yes.example>t</a>"),
             " yes.example t "
         );
+        // Attributes are read as HTML reads them: names, then values, quoted or bare.
+        for (tag, href) in [
+            ("a href=x", Some("x")),
+            ("A  HREF = 'x y' title=z", Some("x y")),
+            ("a data-href=\"#\" href=x", Some("x")),
+            ("a title='see href=#' href=\"x\"", Some("x")),
+            ("a xhref=# href=x", Some("x")),
+            ("a href=x href=y", Some("x")),
+            ("a =href=# href=x", Some("x")),
+            ("a/href=x", Some("x")),
+            ("a title=\"href=#\"", None),
+            ("a href", None),
+            ("a href=\"\"", None),
+            ("a href=\"x", Some("x")),
+            ("a", None),
+        ] {
+            assert_eq!(href_value(tag), href, "{tag:?}");
+        }
     }
 
     /// An anchor labelled with its own address, whole or cut short, is read as one link;
@@ -1312,6 +1352,9 @@ mod tests {
             "<a href=\"https://x.example/a\">https://x.example/a",
             "<a href=\"https://www.x.example/a?b=c\">x.example/a…</a>",
             "<a href=\"https://x.example/a?b=c\">https://x.example…</a>",
+            "<a href=\"https://x.example/\">https://x.example…</a>",
+            "<a href=\"https://x.example?q=1\">https://x.example…</a>",
+            "<a href=\"https://x.example#top\">https://x.example…</a>",
         ] {
             assert_eq!(link_count(one), "one link", "{one:?}");
         }
@@ -1323,6 +1366,9 @@ mod tests {
             "<a href=\"https://paypal.com@evil.example/\">https://www.paypal.com...</a>",
             // Not a web address: the label is the only link to that site.
             "<a href=\"x.example/a\">http://x.example/a</a> and www.y.example",
+            // The browser follows the `href`, not an `href=` inside another attribute.
+            "<a data-href=\"#\" href=\"https://x.example/\">https://x.example/</a> www.y.example",
+            "<a title='see href=https://x.example/' href=https://y.example/>https://x.example/</a>",
         ] {
             assert_eq!(link_count(two), "two links", "{two:?}");
         }
@@ -1578,7 +1624,8 @@ mod tests {
     /// scheme 7 added stems, with every other feature unchanged, and extended with comments
     /// on a page (`permalink`) when scheme 8 read links to it, with the others unchanged.
     /// Scheme 9 reads an anchor labelled with its own address as one link: one record went
-    /// from "two links" to "one link", nothing else changed.
+    /// from "two links" to "one link", nothing else changed. Scheme 10 reads a tag's
+    /// attributes to find its `href`, and no record changed.
     ///
     /// After a deliberate change to the scheme, rewrite the file with
     /// `COMMENTGUARD_BLESS_GOLDEN=1 cargo test golden` and review its diff.
