@@ -1366,11 +1366,20 @@ mod tests {
             "<a href=\"https://paypal.com@evil.example/\">https://www.paypal.com...</a>",
             // Not a web address: the label is the only link to that site.
             "<a href=\"x.example/a\">http://x.example/a</a> and www.y.example",
-            // The browser follows the `href`, not an `href=` inside another attribute.
-            "<a data-href=\"#\" href=\"https://x.example/\">https://x.example/</a> www.y.example",
-            "<a title='see href=https://x.example/' href=https://y.example/>https://x.example/</a>",
         ] {
             assert_eq!(link_count(two), "two links", "{two:?}");
+        }
+        // The link is the one the browser follows, not an `href=` inside another attribute
+        // (which gave `#`, no link at all, or good.example).
+        for decoy in [
+            "<a data-href=\"#\" href=\"https://evil.example/\">cheap</a>",
+            "<a title='see href=#' href=https://evil.example/>cheap</a>",
+            "<a title='see href=https://good.example/' href=https://evil.example/>cheap</a>",
+        ] {
+            let got = described(&comment(decoy));
+            for expected in ["link to evil.example", "one link"] {
+                assert!(got.contains(&expected.to_string()), "{decoy:?}: {got:?}");
+            }
         }
         // The label's words are still read when it is not an address.
         let named = described(&comment("<a href=\"http://x.example\">cheap pills</a>"));
