@@ -17,7 +17,8 @@
 //! - [`api`]: the gRPC boundary; the only module that knows protobuf.
 //! - [`server`]: assembles tonic with health, reflection, auth and shutdown.
 //! - [`config`], [`auth`], [`telemetry`], [`error`]: cross-cutting pieces.
-//! - [`cli_check`], [`cli_train`], [`cli_eval`]: the `check`, `train` and `eval` subcommands.
+//! - [`cli_check`], [`cli_train`], [`cli_eval`], [`cli_labels`]: the `check`, `train`, `eval`
+//!   and `labels` subcommands.
 
 // Unsafe code only where a module allows it and says why: today one prefetch hint
 // (`classifier::prefetch`).
@@ -28,6 +29,7 @@ pub mod auth;
 pub mod classifier;
 pub mod cli_check;
 pub mod cli_eval;
+pub mod cli_labels;
 pub mod cli_train;
 pub mod comment;
 pub mod config;

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use commentguard::config::RawConfig;
-use commentguard::{cli_check, cli_eval, cli_train, console, server, telemetry};
+use commentguard::{cli_check, cli_eval, cli_labels, cli_train, console, server, telemetry};
 
 /// mimalloc rather than the system allocator: classifying a comment makes a dozen small,
 /// short-lived allocations (feature buffers, the explanation's strings), and with
@@ -37,6 +37,9 @@ enum Command {
     Train(cli_train::TrainArgs),
     /// Measure the classifier on held-out labelled JSONL (test set or cross-validation).
     Eval(cli_eval::EvalArgs),
+    /// Export the stored training labels (feedback and resolutions) as labelled JSONL, to
+    /// evaluate and retrain on a site's own comments.
+    Labels(cli_labels::LabelsArgs),
 }
 
 #[derive(clap::Args)]
@@ -65,6 +68,7 @@ fn main() -> anyhow::Result<()> {
         Command::Check(args) => tokio::runtime::Runtime::new()?.block_on(cli_check::run(args))?,
         Command::Train(args) => cli_train::run(args)?,
         Command::Eval(args) => cli_eval::run(args)?,
+        Command::Labels(args) => cli_labels::run(args)?,
     }
     // The report printed along the way (`serve` prints none).
     console::finish()

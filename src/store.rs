@@ -220,6 +220,19 @@ impl Store {
             .transpose()
     }
 
+    /// Every stored training label, ordered by site and comment id; only `site_id`'s when
+    /// given. Read lazily, so exporting a large store does not hold it all in memory.
+    pub fn labels(
+        &self,
+        site_id: Option<&str>,
+    ) -> impl Iterator<Item = Result<LabeledComment, Error>> + use<> {
+        let entries = match site_id {
+            Some(site) => self.labels.scan_prefix(site_prefix(site)),
+            None => self.labels.iter(),
+        };
+        entries.map(|entry| decode(&entry?.1))
+    }
+
     #[cfg(test)]
     pub fn label(&self, site_id: &str, comment_id: &str) -> Result<Option<LabeledComment>, Error> {
         self.labels
@@ -586,6 +599,51 @@ mod tests {
         assert_eq!(held_ids(&store, None), ["b"]);
         assert!(held_ids(&store, Some("s1")).is_empty());
         assert_eq!(store.held.len(), store.held_by_site.len());
+    }
+
+    /// The export reads every label once, its latest value, in (site, comment) order; a
+    /// site's scan does not reach a site whose id merely starts with it.
+    #[test]
+    fn labels_are_listed_by_site() {
+        let (_dir, store) = open();
+        let put = |site: &str, id: &str, label: Label| {
+            store
+                .put_label(&LabeledComment {
+                    comment: comment(site, id, "text"),
+                    label,
+                    origin: LabelOrigin::Feedback,
+                    labeled_at: Timestamp(1),
+                })
+                .unwrap();
+        };
+        put("s1", "b", Label::Spam);
+        put("s", "c", Label::Ham);
+        put("s", "a", Label::Spam);
+        put("s", "c", Label::Spam);
+        let listed = |site: Option<&str>| -> Vec<(String, String, Label)> {
+            store
+                .labels(site)
+                .map(|l| {
+                    let l = l.unwrap();
+                    (l.comment.site_id, l.comment.comment_id, l.label)
+                })
+                .collect()
+        };
+        let pair = |site: &str, id: &str, label| (site.to_string(), id.to_string(), label);
+        assert_eq!(
+            listed(None),
+            [
+                pair("s", "a", Label::Spam),
+                pair("s", "c", Label::Spam),
+                pair("s1", "b", Label::Spam)
+            ]
+        );
+        assert_eq!(
+            listed(Some("s")),
+            [pair("s", "a", Label::Spam), pair("s", "c", Label::Spam)]
+        );
+        assert!(listed(Some("")).is_empty());
+        assert!(listed(Some("nope")).is_empty());
     }
 
     #[test]

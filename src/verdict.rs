@@ -1,7 +1,7 @@
 //! Verdicts, labels and the decision record: what the service concluded about a comment and
 //! why. These are the domain's own types; `api` converts them to and from protobuf.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -86,10 +86,45 @@ impl Timestamp {
         Timestamp(secs.saturating_mul(1_000_000))
     }
 
+    /// RFC 3339 in UTC, to the microsecond (`2025-11-28T03:20:00.123456Z`), for files that
+    /// people and other tools read. `None` before 1970, which humantime does not write, and
+    /// from the year 10000 on, which RFC 3339 cannot: only a client's broken clock gets there.
+    pub fn to_rfc3339(self) -> Option<String> {
+        /// 10000-01-01T00:00:00Z in seconds since the epoch.
+        const YEAR_10000: u64 = 253_402_300_800;
+        let micros = u64::try_from(self.0).ok()?;
+        (micros / 1_000_000 < YEAR_10000).then(|| {
+            humantime::format_rfc3339_micros(UNIX_EPOCH + Duration::from_micros(micros)).to_string()
+        })
+    }
+
     pub fn minus_seconds(self, secs: u64) -> Self {
         Timestamp(
             self.0
                 .saturating_sub((secs as i64).saturating_mul(1_000_000)),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exported labels carry these strings; no time a client can send panics.
+    #[test]
+    fn timestamps_print_as_rfc3339() {
+        let printed = |micros| Timestamp(micros).to_rfc3339();
+        assert_eq!(printed(0).unwrap(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            printed(1_764_300_000_123_456).unwrap(),
+            "2025-11-28T03:20:00.123456Z"
+        );
+        assert_eq!(
+            printed(253_402_300_799_999_999).unwrap(),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        for outside in [-1, i64::MIN, 253_402_300_800_000_000, i64::MAX] {
+            assert_eq!(printed(outside), None, "{outside}");
+        }
     }
 }

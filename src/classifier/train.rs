@@ -19,7 +19,7 @@ use linfa::ParamGuard;
 use linfa::traits::FitWith;
 use linfa_bayes::{MultinomialNb, MultinomialNbParams};
 use ndarray::{Array1, Array2};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Classifier;
 use super::calibration::{Budget, Calibration, Evidence, Thresholds};
@@ -27,6 +27,7 @@ use super::features::{self, FEATURE_SCHEME, N_FEATURES};
 use super::model::{ClassCounts, TrainedModel, smoothed_log_probability};
 use super::page::Page;
 use crate::comment::Comment;
+use crate::verdict::Timestamp;
 
 /// Additive smoothing used unless told otherwise. Features weigh `1/√(n·G)` rather than 1,
 /// so a class's counts are small and Laplace's 1.0 would drown them; 0.03 measured best on
@@ -60,26 +61,54 @@ impl Example {
     }
 }
 
-/// One line of the dataset format (see the datasets README). `date` is accepted but not
-/// used: no feature depends on it yet.
-#[derive(Deserialize)]
+/// One line of the dataset format (see the datasets README), extended with the author's
+/// e-mail and web address, which a site's own labels carry and the classifier reads. `date`
+/// is kept but not used: no feature depends on it.
+#[derive(Serialize, Deserialize)]
 struct Record {
     id: String,
     text: String,
     label: Label,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    author_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    author_url: Option<String>,
     /// The page the comment was posted on; see [`super::page`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     permalink: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    date: Option<String>,
     source: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Label {
     Spam,
     Ham,
+}
+
+/// A labelled comment as one dataset line (no newline), which [`parse_dataset`] reads back
+/// as the same comment in everything the classifier reads. The site is the `source`, so
+/// each site of an exported store is a source of its own to `eval --by-source`. The time is
+/// written as `date`, for the record; the IP and user agent, which the classifier does not
+/// read, are left out.
+pub fn dataset_line(comment: &Comment, is_spam: bool) -> String {
+    let present = |field: &str| (!field.is_empty()).then(|| field.to_string());
+    let record = Record {
+        id: comment.comment_id.clone(),
+        text: comment.content.clone(),
+        label: if is_spam { Label::Spam } else { Label::Ham },
+        author: present(&comment.author_name),
+        author_email: present(&comment.author_email),
+        author_url: present(&comment.author_url),
+        permalink: present(&comment.permalink),
+        date: comment.submitted_at.and_then(Timestamp::to_rfc3339),
+        source: comment.site_id.clone(),
+    };
+    serde_json::to_string(&record).expect("a record serialises infallibly")
 }
 
 /// Reads a JSONL dataset file.
@@ -105,6 +134,8 @@ pub fn parse_dataset(reader: impl BufRead, name: &str) -> anyhow::Result<Vec<Exa
             comment_id: record.id,
             content: record.text,
             author_name: record.author.unwrap_or_default(),
+            author_email: record.author_email.unwrap_or_default(),
+            author_url: record.author_url.unwrap_or_default(),
             permalink: record.permalink.unwrap_or_default(),
             ..Comment::default()
         };
@@ -720,6 +751,67 @@ mod tests {
         let parsed = parse_dataset(good.as_bytes(), "data.jsonl").unwrap();
         assert_eq!(parsed[0].group(), "x");
         assert_eq!(parsed[0].comment.comment_id, "a");
+    }
+
+    /// A site's exported label reads back as the comment the classifier saw: every field it
+    /// reads, with the site as the source; an invalid author e-mail in a dataset is refused
+    /// like one sent to the service.
+    #[test]
+    fn a_dataset_line_reads_back_as_the_same_comment() {
+        let comment = Comment {
+            site_id: "blog.example".into(),
+            comment_id: "c-17".into(),
+            content: "Great post \"quoted\"\nsecond line, سلام".into(),
+            author_name: "Ann".into(),
+            author_email: "ann@mail.example".into(),
+            author_url: "https://ann.example/".into(),
+            author_ip: "192.0.2.7".into(),
+            user_agent: "Mozilla/5.0".into(),
+            permalink: "https://blog.example/2026/11/post".into(),
+            submitted_at: Some(Timestamp(1_764_300_000_123_456)),
+        };
+        let line = dataset_line(&comment, true);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.contains(r#""date":"2025-11-28T03:20:00.123456Z""#),
+            "{line}"
+        );
+        let read = parse_dataset(line.as_bytes(), "labels.jsonl").unwrap();
+        assert_eq!(read.len(), 1);
+        assert!(read[0].is_spam);
+        assert_eq!(read[0].source, "blog.example");
+        assert_eq!(
+            read[0].comment,
+            Comment {
+                author_ip: String::new(),
+                user_agent: String::new(),
+                submitted_at: None,
+                ..comment.clone()
+            }
+        );
+        assert_eq!(
+            features::extract(&read[0].comment).len(),
+            features::extract(&comment).len()
+        );
+
+        // Empty fields are left out rather than written as "".
+        let bare = Comment {
+            site_id: "s".into(),
+            comment_id: "1".into(),
+            content: "hi".into(),
+            ..Comment::default()
+        };
+        assert_eq!(
+            dataset_line(&bare, false),
+            r#"{"id":"1","text":"hi","label":"ham","source":"s"}"#
+        );
+
+        let bad_email = r#"{"id": "a", "text": "hi", "label": "ham", "author_email": "not an address", "source": "s"}"#;
+        let err = parse_dataset(bad_email.as_bytes(), "labels.jsonl").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("comment.author_email"),
+            "{err:#}"
+        );
     }
 
     /// A record's own permalink is read and kept; a pages file gives one to the records of
