@@ -523,6 +523,10 @@ mod tests {
                 "<a href=\"https://youtu.be/KQ6zr6kCPj8\">https://youtu.be/KQ6z…</a>",
                 1,
             ),
+            (
+                "<a href=\"https://youtu.be/KQ6zr6kCPj8\">https://youtu.be/KQ6z&hellip;</a>",
+                1,
+            ),
             ("<a\nhref=http://x.example>see http://y.example too</a>", 2),
             (
                 "<a rel=\"nofollow\" href=\"http://x.example\">x</a> www.y.example",

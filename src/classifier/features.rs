@@ -32,13 +32,14 @@ pub const HASH_BITS: u32 = 20;
 pub const N_FEATURES: usize = 1 << HASH_BITS;
 /// Version of the extraction rules, stored in every model file. Bump on any change to
 /// [`extract`]'s output.
-pub const FEATURE_SCHEME: u32 = 10;
+pub const FEATURE_SCHEME: u32 = 11;
 
 /// What [`FEATURE_SCHEME`] extracts, for model cards. Kept next to the code it describes so
 /// the two change together.
 pub const SCHEME_DESCRIPTION: &str = "\
-- **Text**: HTML tags removed (a link's `href` kept), entities decoded, then normalised against \
-obfuscation (`src/classifier/normalize.rs`): Unicode NFKC; zero-width characters, soft \
+- **Text**: HTML tags removed (a link's `href` kept), character references (`&eacute;`, \
+`&#39;`) decoded, then normalised against obfuscation (`src/classifier/normalize.rs`): \
+Unicode NFKC; zero-width characters, soft \
 hyphens, tatweel and combining marks dropped (the Persian zero-width non-joiner kept inside \
 words); accents removed from Latin letters; Arabic/Persian letter variants unified and their \
 digits folded to ASCII; lower-cased; letters repeated more than twice cut to two; l33t digits \
@@ -999,7 +1000,7 @@ pub(crate) fn plain_text(html: &str) -> Cow<'_, str> {
     if !html.bytes().any(|b| b == b'<' || b == b'&') {
         return Cow::Borrowed(html);
     }
-    Cow::Owned(decode_entities(&strip_tags(html)))
+    Cow::Owned(decode_entities(&strip_tags(html)).into_owned())
 }
 
 /// Replaces each tag with a space, or with ` <href> ` for tags carrying an `href`. An
@@ -1123,48 +1124,12 @@ fn href_value(tag: &str) -> Option<&str> {
     }
 }
 
-/// Decodes the named entities that occur in the training sets and all numeric ones
-/// (`&#39;`, `&#x27;`). Anything unrecognised is kept literally.
-fn decode_entities(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let after = &rest[amp + 1..];
-        // Entities are short; bounding the search keeps this linear on `&&&&…`.
-        let semi = after.char_indices().take(12).find(|&(_, c)| c == ';');
-        match semi.and_then(|(i, _)| entity_char(&after[..i]).map(|c| (i, c))) {
-            Some((i, c)) => {
-                out.push(c);
-                rest = &after[i + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-fn entity_char(name: &str) -> Option<char> {
-    match name {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        "nbsp" => Some('\u{a0}'),
-        _ => {
-            let number = name.strip_prefix('#')?;
-            let code = match number.strip_prefix(['x', 'X']) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => number.parse().ok()?,
-            };
-            char::from_u32(code)
-        }
-    }
+/// Decodes HTML character references: every HTML5 named one (`&hellip;`, `&eacute;`,
+/// `&rsquo;`) and the numeric ones (`&#39;`, `&#x27;`). Blog platforms deliver comments
+/// escaped, and a reference left as it is reads as a word: `caf&eacute;` was "caf" and
+/// "eacute". A reference without its `;`, or naming no character, stays literal.
+fn decode_entities(text: &str) -> Cow<'_, str> {
+    html_escape::decode_html_entities(text)
 }
 
 /// Whether `c` separates the chunks of plain text that [`Reading`] reads: whitespace, so a
@@ -1299,6 +1264,24 @@ mod tests {
             "I'm \"fine\" & you? See  https://Bit.ly/x?a=1&b=2 this  <#> &bogus; é"
         );
         assert!(matches!(plain_text("no markup"), Cow::Borrowed(_)));
+        // Every HTML5 named reference, as platforms that escape comments write them; one
+        // without its `;` or naming nothing stays as written.
+        assert_eq!(
+            plain_text("caf&eacute; don&rsquo;t &ldquo;wait&rdquo;&hellip; &mdash; &eacute &#0;"),
+            "café don’t “wait”… — &eacute &#0;"
+        );
+    }
+
+    /// An escaped comment is the comment: `caf&eacute;` was read as the words "caf" and
+    /// "eacute".
+    #[test]
+    fn an_escaped_comment_reads_as_the_comment() {
+        assert_eq!(
+            described(&comment(
+                "Caf&eacute; na&iuml;ve, don&rsquo;t miss it&hellip; &ndash; 5&euro;"
+            )),
+            described(&comment("Café naïve, don’t miss it… – 5€"))
+        );
     }
 
     #[test]
@@ -1348,6 +1331,7 @@ mod tests {
             "<a href=\"https://en.wikipedia.org/wiki/Naive_Bayes\">https://en.wikipedia.org/wiki/Naive_Bayes</a>",
             "<A HREF='http://www.x.example/'>www.X.example</A> is mine",
             "<a href=\"https://youtu.be/KQ6zr6kCPj8\">https://youtu.be/KQ6z…</a>",
+            "<a href=\"https://youtu.be/KQ6zr6kCPj8\">https://youtu.be/KQ6z&hellip;</a>",
             "<a href=\"http://x.example/?a=1&amp;b=2\">http://x.example/?a=1&b=2...</a>",
             "<a href=\"https://x.example/a\">https://x.example/a",
             "<a href=\"https://www.x.example/a?b=c\">x.example/a…</a>",
