@@ -3,7 +3,8 @@
 the held-out video's comments labelled.
 
 For each video, a stratified share of its comments (``--fractions``) plays the part of the
-labels a site exports with ``commentguard labels``. The rest of the video is the test set.
+labels a site exports with ``commentguard labels``, under a source of its own as an export
+writes it (the site's id, here ``site-<video>``). The rest of the video is the test set.
 Two models are scored on that same test set:
 
 - *without*: trained on the other four videos only, as in ``eval --by-source``;
@@ -104,6 +105,8 @@ def main():
                     rng = random.Random(seed * 1000 + index)
                     labelled, test = split([c for c in comments if c["source"] == video],
                                            fraction, rng)
+                    site = "site-" + video.rsplit("/", 1)[-1]
+                    labelled = [{**c, "source": site} for c in labelled]
                     n_labelled += len(labelled)
                     others = [c for c in comments if c["source"] != video]
                     without += scored(binary, work, others, test)

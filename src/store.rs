@@ -79,8 +79,20 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens (or creates) the database in `dir`. sled lets one process at a time have it; a
+    /// second one is refused with an error that says so, not sled's generic I/O error.
     pub fn open(dir: &Path) -> Result<Store, Error> {
-        let db = sled::open(dir)?;
+        let db = sled::open(dir).map_err(|e| match e {
+            // sled 0.34 reports a held lock only in the message of an `ErrorKind::Other`.
+            sled::Error::Io(ref io) if io.to_string().starts_with("could not acquire lock") => {
+                Error::FailedPrecondition(format!(
+                    "the database in {} is in use by another process (a running server?); \
+                     sled lets one process at a time open it",
+                    dir.display()
+                ))
+            }
+            other => Error::from(other),
+        })?;
         Ok(Store {
             decisions: db.open_tree("decisions")?,
             held: db.open_tree("held")?,
@@ -599,6 +611,19 @@ mod tests {
         assert_eq!(held_ids(&store, None), ["b"]);
         assert!(held_ids(&store, Some("s1")).is_empty());
         assert_eq!(store.held.len(), store.held_by_site.len());
+    }
+
+    /// sled holds the database for one opener; the second is told why it cannot have it.
+    #[test]
+    fn a_second_opener_is_told_the_database_is_in_use() {
+        let (dir, _store) = open();
+        let Err(err) = Store::open(dir.path()) else {
+            panic!("the database opened twice");
+        };
+        assert!(
+            matches!(&err, Error::FailedPrecondition(m) if m.contains("in use by another process")),
+            "{err:?}"
+        );
     }
 
     /// The export reads every label once, its latest value, in (site, comment) order; a

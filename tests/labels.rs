@@ -73,15 +73,20 @@ async fn stored_labels_export_for_train_and_eval() {
     resolve(&mut review, "blog", "held", Verdict::Approve)
         .await
         .unwrap();
-    moderation
-        .submit_feedback(SubmitFeedbackRequest {
-            site_id: "shop".into(),
-            comment_id: "s1".into(),
-            label: Label::Ham as i32,
-            comment: Some(comment("shop", "s1", "Arrived quickly, works as described")),
-        })
-        .await
-        .unwrap();
+    for (site, id, text) in [
+        ("shop", "s1", "Arrived quickly, works as described"),
+        ("news|tech", "n1", "Good summary of the hearing"),
+    ] {
+        moderation
+            .submit_feedback(SubmitFeedbackRequest {
+                site_id: site.into(),
+                comment_id: id.into(),
+                label: Label::Ham as i32,
+                comment: Some(comment(site, id, text)),
+            })
+            .await
+            .unwrap();
+    }
     // Checked but never labelled: not a training example.
     check(
         &mut moderation,
@@ -94,9 +99,38 @@ async fn stored_labels_export_for_train_and_eval() {
     let refused = labels(&data, &out, Some("blog"));
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("stop it first"), "{stderr}");
+    assert!(stderr.contains("in use by another process"), "{stderr}");
     assert!(!out.exists());
     server.stop().await;
+
+    // Nothing is written over the database's own files, nor over an earlier export when
+    // this one would be empty, nor left half-written when the file cannot be put in place
+    // (`--out` is a folder here).
+    let earlier = dir.path().join("earlier.jsonl");
+    std::fs::write(&earlier, "an earlier export\n").unwrap();
+    for (out, expected) in [
+        (data.join("db"), "inside the data folder"),
+        (data.join("blobs/x.jsonl"), "inside the data folder"),
+        (
+            dir.path().join("typo.jsonl"),
+            "no labels are stored for site \"blgo\"",
+        ),
+        (dir.path().to_path_buf(), "cannot write"),
+        (dir.path().join("none/x.jsonl"), "no folder"),
+    ] {
+        let site = expected.contains("blgo").then_some("blgo");
+        let refused = labels(&data, &out, site);
+        assert!(!refused.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(expected), "{out:?}: {stderr}");
+        let mut partial = out.into_os_string();
+        partial.push(".partial");
+        assert!(!Path::new(&partial).exists(), "{partial:?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&earlier).unwrap(),
+        "an earlier export\n"
+    );
 
     let report = succeeded(&labels(&data, &out, Some("blog")));
     assert!(
@@ -123,7 +157,12 @@ async fn stored_labels_export_for_train_and_eval() {
     let all = dir.path().join("all.jsonl");
     let report = succeeded(&labels(&data, &all, None));
     assert!(
-        report.starts_with("wrote 3 labels (1 spam, 2 ham) from all sites"),
+        report.starts_with("wrote 4 labels (1 spam, 3 ham) from all sites"),
+        "{report}"
+    );
+    let report = succeeded(&labels(&data, &dir.path().join("shop.jsonl"), Some("shop")));
+    assert!(
+        report.starts_with("wrote 1 label (0 spam, 1 ham)"),
         "{report}"
     );
 
@@ -150,7 +189,9 @@ async fn stored_labels_export_for_train_and_eval() {
             .output()
             .unwrap(),
     );
+    // Each site is a row of the breakdown; a `|` in a site's id does not break the table.
     assert!(eval.contains("| blog |"), "{eval}");
+    assert!(eval.contains("| news\\|tech |"), "{eval}");
 
     // A folder that holds no database is refused, and none is created there.
     let missing = dir.path().join("typo");

@@ -106,8 +106,8 @@ impl Summary {
 
     /// The tables, in Markdown.
     pub fn markdown(&self) -> String {
-        let mut sets: Vec<(&str, &Report)> = vec![("all", &self.overall)];
-        sets.extend(self.groups.iter().map(|(g, r)| (g.as_str(), r)));
+        let mut sets: Vec<(String, &Report)> = vec![("all".into(), &self.overall)];
+        sets.extend(self.groups.iter().map(|(g, r)| (cell(g), r)));
         let mut out = String::new();
         out.push_str("Spam = calibrated spam_probability ≥ 0.5:\n\n");
         out.push_str(
@@ -155,7 +155,7 @@ impl Summary {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {:.4} | {:.4} | {} | {} | {} | {} |",
-                f.name,
+                cell(&f.name),
                 f.trained_on,
                 f.tested,
                 f.thresholds.hold,
@@ -191,6 +191,12 @@ impl Summary {
         }
         out
     }
+}
+
+/// A set's or fold's name as a table cell: sources are free text (an exported site's id), and
+/// a `|` in one would end the cell.
+fn cell(name: &str) -> String {
+    name.replace('|', "\\|")
 }
 
 fn pct(value: Option<f64>) -> String {
