@@ -39,11 +39,11 @@ pub const FEATURE_SCHEME: u32 = 11;
 pub const SCHEME_DESCRIPTION: &str = "\
 - **Text**: HTML tags removed (a link's `href` kept), character references (`&eacute;`, \
 `&#39;`) decoded, then normalised against obfuscation (`src/classifier/normalize.rs`): \
-Unicode NFKC; zero-width characters, soft \
-hyphens, tatweel and combining marks dropped (the Persian zero-width non-joiner kept inside \
-words); accents removed from Latin letters; Arabic/Persian letter variants unified and their \
-digits folded to ASCII; lower-cased; letters repeated more than twice cut to two; l33t digits \
-and Cyrillic/Greek look-alikes in Latin words mapped back; spaced-out letters (`f r e e`) joined.
+Unicode NFKC; zero-width characters, soft hyphens, tatweel and combining marks dropped (the \
+Persian zero-width non-joiner kept inside words); accents removed from Latin letters; \
+Arabic/Persian letter variants unified and their digits folded to ASCII; lower-cased; \
+letters repeated more than twice cut to two; l33t digits and Cyrillic/Greek look-alikes in \
+Latin words mapped back; spaced-out letters (`f r e e`) joined.
 - **Words, word pairs and word triples**, and the first five letters of each word of ASCII \
 letters (after normalisation) longer than that: a truncation stemmer. Scripts written \
 without spaces (CJK, Thai, Lao, Khmer, Myanmar) as character 1- and 2-grams instead of words.
@@ -1000,7 +1000,11 @@ pub(crate) fn plain_text(html: &str) -> Cow<'_, str> {
     if !html.bytes().any(|b| b == b'<' || b == b'&') {
         return Cow::Borrowed(html);
     }
-    Cow::Owned(decode_entities(&strip_tags(html)).into_owned())
+    let stripped = strip_tags(html);
+    if let Cow::Owned(decoded) = decode_entities(&stripped) {
+        return Cow::Owned(decoded);
+    }
+    Cow::Owned(stripped)
 }
 
 /// Replaces each tag with a space, or with ` <href> ` for tags carrying an `href`. An
