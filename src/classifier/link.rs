@@ -1,7 +1,7 @@
 //! Reading a link as comments write it (with or without a scheme, wrapped in punctuation)
 //! into a URL and the host that names its site. Feature extraction and the page check read
-//! links through here, so they agree on what a link's host is; the link rule finds links
-//! by its own markers, and reads them here to recognise links to the page.
+//! links through here, so they agree on what a link's host is; the link rule counts the links
+//! extraction finds, and reads them here to recognise links to the page.
 
 use url::Url;
 
