@@ -18,7 +18,7 @@ use crate::classifier::features::{
     self, FEATURE_SCHEME, FeatureKind, GROUP_NAMES, HASH_BITS, SCHEME_DESCRIPTION,
 };
 use crate::classifier::model::{FORMAT_VERSION, TrainedModel};
-use crate::classifier::train::{self, Example, ModelInfo, Sample, TrainOptions};
+use crate::classifier::train::{self, CalibrationSplit, Example, ModelInfo, Sample, TrainOptions};
 use crate::evaluation::{self, summary::Summary};
 
 /// Train a spam model from labelled JSONL files.
@@ -72,6 +72,16 @@ struct FileSummary {
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    // `m/` names a folder: the files would be the hidden `m/.cgm` and `m/.md`.
+    ensure!(
+        !args
+            .out
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(std::path::is_separator),
+        "--out must end in a file name, got {} (a folder)",
+        args.out.display()
+    );
     let out = match args.out.extension() {
         Some(ext) if ext == "cgm" => args.out.with_extension(""),
         _ => args.out.clone(),
@@ -93,6 +103,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     );
     let model_path = with_suffix(&out, ".cgm");
     let card_path = with_suffix(&out, ".md");
+    // Everything that can fail for want of a file is settled before minutes of training,
+    // and before an earlier model at `--out` is touched.
+    let appendix = match &args.card_appendix {
+        Some(path) => Some(
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+        ),
+        None => None,
+    };
+    if let Some(dir) = model_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
 
     let pages = train::Pages::read_option(args.pages.as_deref())?;
     let mut examples: Vec<Example> = Vec::new();
@@ -120,6 +141,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         });
         examples.extend(read);
     }
+    let spam = examples.iter().filter(|e| e.is_spam).count();
+    let ham = examples.len() - spam;
+    ensure!(
+        spam > 0 && ham > 0,
+        "the --data files hold {spam} spam and {ham} ham examples: training needs at least one of each"
+    );
     let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
     let options = TrainOptions {
         alpha: args.alpha,
@@ -130,33 +157,45 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let budget = Budget::default();
 
     let k = args.cv as usize;
-    crate::report!("{k}-fold stratified cross-validation (seed {}):", args.seed);
-    let started = Instant::now();
-    let (folds, names) = evaluation::kfold(&examples, k, args.seed);
-    let held_out = evaluation::cross_validate(
-        &examples,
-        &samples,
-        &folds,
-        &names,
-        &options,
-        &budget,
-        |fold| {
-            crate::report!(
-                "  {}/{k}: trained on {}, scored {} held-out",
-                fold.name,
-                fold.trained_on,
-                fold.members.len()
-            );
-        },
-    )?;
-    crate::report!("  done in {:.1} s", started.elapsed().as_secs_f64());
-    let evaluation = Summary::new(&held_out, &examples).markdown();
-    crate::report!("\n{evaluation}");
+    let evaluation = if spam.min(ham) < MIN_TO_CROSS_VALIDATE {
+        // A class with one example leaves the fold holding it with none to learn from; the
+        // model is still trained, on everything, as the service learns from its first labels.
+        let why = format!(
+            "Not measured: with {spam} spam and {ham} ham, a fold would be trained without \
+             any example of a class (cross-validation needs at least {MIN_TO_CROSS_VALIDATE} of each)."
+        );
+        crate::report!("{why}");
+        Evaluation::Skipped(why)
+    } else {
+        crate::report!("{k}-fold stratified cross-validation (seed {}):", args.seed);
+        let started = Instant::now();
+        let (folds, names) = evaluation::kfold(&examples, k, args.seed);
+        let held_out = evaluation::cross_validate(
+            &examples,
+            &samples,
+            &folds,
+            &names,
+            &options,
+            &budget,
+            |fold| {
+                crate::report!(
+                    "  {}/{k}: trained on {}, scored {} held-out",
+                    fold.name,
+                    fold.trained_on,
+                    fold.members.len()
+                );
+            },
+        )?;
+        crate::report!("  done in {:.1} s", started.elapsed().as_secs_f64());
+        let tables = Summary::new(&held_out, &examples).markdown();
+        crate::report!("\n{tables}");
+        Evaluation::Measured(tables)
+    };
 
     let created = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let training_data = describe_data(&files, args.data_note.as_deref());
     let started = Instant::now();
-    let model = train::train(
+    let trained = train::train(
         &examples,
         &samples,
         &options,
@@ -167,64 +206,100 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             training_data,
         },
     )
-    .context("training the final model")?
-    .model;
+    .context("training the final model")?;
+    let model = &trained.model;
     let train_seconds = started.elapsed().as_secs_f64();
-    if let Some(dir) = model_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    model.write(&model_path)?;
-    // Load what was written, as a server would: proves the file round-trips and measures
-    // the start-up cost the card reports.
-    let started = Instant::now();
-    let classifier = Classifier::load(&model_path)?;
-    let load_ms = started.elapsed().as_secs_f64() * 1e3;
-    let size = fs::metadata(&model_path)
-        .with_context(|| format!("cannot stat {}", model_path.display()))?
-        .len();
-    crate::report!(
-        "trained on all {} examples in {train_seconds:.1} s; wrote {} ({size} bytes, version {}, loads in {load_ms:.1} ms)",
-        examples.len(),
-        model_path.display(),
-        classifier.version()
-    );
-
-    let card = render_card(&CardFacts {
-        version: classifier.version(),
-        file_name: &model_path
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        size,
-        load_ms,
-        created: &created,
-        files: &files,
-        data_note: args.data_note.as_deref(),
-        examples: examples.len(),
-        args: &args,
-        evaluation: &evaluation,
-        model: &model,
-        vocabulary: model
-            .ham
-            .indices
-            .iter()
-            .chain(&model.spam.indices)
-            .collect::<BTreeSet<_>>()
-            .len(),
-        ham_buckets: model.ham.indices.len(),
-        spam_buckets: model.spam.indices.len(),
+    // Model and card are written beside their places and renamed into them together, so a
+    // failure leaves an earlier model and its card as they were, never a new model next to
+    // the old card.
+    let staged_model = with_suffix(&model_path, ".new");
+    let staged_card = with_suffix(&card_path, ".new");
+    let written = write_model_and_card(
+        model,
+        &staged_model,
+        &staged_card,
+        |classifier, size, load_ms| {
+            crate::report!(
+                "trained on all {} examples in {train_seconds:.1} s; wrote {} ({size} bytes, version {}, loads in {load_ms:.1} ms)",
+                examples.len(),
+                model_path.display(),
+                classifier.version()
+            );
+            let card = render_card(&CardFacts {
+                version: classifier.version(),
+                file_name: &model_path
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                size,
+                load_ms,
+                created: &created,
+                files: &files,
+                data_note: args.data_note.as_deref(),
+                examples: &examples,
+                args: &args,
+                evaluation: &evaluation,
+                model,
+                split: trained.split,
+                vocabulary: model
+                    .ham
+                    .indices
+                    .iter()
+                    .chain(&model.spam.indices)
+                    .collect::<BTreeSet<_>>()
+                    .len(),
+                ham_buckets: model.ham.indices.len(),
+                spam_buckets: model.spam.indices.len(),
+            });
+            match &appendix {
+                Some(appendix) => format!("{card}\n{appendix}"),
+                None => card,
+            }
+        },
+    )
+    .and_then(|()| {
+        fs::rename(&staged_model, &model_path)
+            .with_context(|| format!("cannot write {}", model_path.display()))?;
+        fs::rename(&staged_card, &card_path)
+            .with_context(|| format!("cannot write {}", card_path.display()))
     });
-    let card = match &args.card_appendix {
-        Some(path) => {
-            let appendix = fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            format!("{card}\n{appendix}")
-        }
-        None => card,
-    };
-    fs::write(&card_path, card).with_context(|| format!("cannot write {}", card_path.display()))?;
+    if written.is_err() {
+        let _ = fs::remove_file(&staged_model);
+        let _ = fs::remove_file(&staged_card);
+    }
+    written?;
     crate::report!("wrote {}", card_path.display());
     Ok(())
+}
+
+/// Fewest examples of each class for the card's cross-validation: with one, the fold
+/// holding it would be trained without its class.
+const MIN_TO_CROSS_VALIDATE: usize = 2;
+
+/// The card's held-out evaluation: its tables, or why there are none.
+enum Evaluation {
+    Measured(String),
+    Skipped(String),
+}
+
+/// Writes the model to `model_path`, loads it back as a server would (proving the file
+/// round-trips and measuring the start-up cost the card reports), and writes the card that
+/// `card` renders from the loaded classifier, the file's size and the load time in ms.
+fn write_model_and_card(
+    model: &TrainedModel,
+    model_path: &Path,
+    card_path: &Path,
+    card: impl FnOnce(&Classifier, u64, f64) -> String,
+) -> anyhow::Result<()> {
+    model.write(model_path)?;
+    let started = Instant::now();
+    let classifier = Classifier::load(model_path)?;
+    let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    let size = fs::metadata(model_path)
+        .with_context(|| format!("cannot stat {}", model_path.display()))?
+        .len();
+    let card = card(&classifier, size, load_ms);
+    fs::write(card_path, card).with_context(|| format!("cannot write {}", card_path.display()))
 }
 
 /// `path` with `suffix` appended to its last component (`models/v1.2` → `models/v1.2.cgm`;
@@ -274,10 +349,11 @@ struct CardFacts<'a> {
     created: &'a str,
     files: &'a [FileSummary],
     data_note: Option<&'a str>,
-    examples: usize,
+    examples: &'a [Example],
     args: &'a TrainArgs,
-    evaluation: &'a str,
+    evaluation: &'a Evaluation,
     model: &'a TrainedModel,
+    split: CalibrationSplit,
     vocabulary: usize,
     ham_buckets: usize,
     spam_buckets: usize,
@@ -334,6 +410,91 @@ fn render_card(f: &CardFacts) -> String {
     if let Some(note) = f.data_note {
         let _ = write!(data, "\nProvenance: {note}\n");
     }
+    let with =
+        |field: fn(&Example) -> &str| f.examples.iter().filter(|e| !field(e).is_empty()).count();
+    let (emails, urls) = (
+        with(|e| &e.comment.author_email),
+        with(|e| &e.comment.author_url),
+    );
+    let author_fields = if emails + urls == 0 {
+        "No training example has an author web address or e-mail address, so those features \
+         are not in the vocabulary and are ignored until training data has them."
+            .to_string()
+    } else {
+        format!(
+            "{emails} training examples have an author e-mail address and {urls} an author web \
+             address: a domain seen in only a few of them is thin evidence."
+        )
+    };
+    let weights_learned = match f.split {
+        CalibrationSplit::Uncalibrated => {
+            "With too few examples to calibrate, the weights are learned on all examples at \
+             once."
+        }
+        _ => {
+            "The weights are learned separately inside each of the calibration folds below, and \
+             the model's counts are the sum of the folds' fits, each fold's weights learned on \
+             that fold."
+        }
+    };
+    let calibration = match f.split {
+        CalibrationSplit::Uncalibrated => format!(
+            "{}\nIts spam_probability is then naive Bayes' own posterior, `σ(z₀ + Σ_g z_g)` (the \
+             prior's log-odds plus every feature group's weighted log-odds), which overstates \
+             its certainty.",
+            describe_thresholds(f.model)
+        ),
+        split => {
+            let folds = match split {
+                CalibrationSplit::BySource(n) => format!(
+                    "A leave-one-source-out cross-validation inside the training data ({n} \
+                     folds, one per source)"
+                ),
+                _ => format!(
+                    "A {}-fold cross-validation inside the training data",
+                    split.folds()
+                ),
+            };
+            format!(
+                "Naive Bayes' raw log-odds are overconfident (words, their pairs and their letter \
+                 n-grams are counted as independent evidence). {folds} gives every training \
+                 example held-out evidence: the prior's log-odds `z₀` and, per feature group, the \
+                 weighted log-odds `z_g` of its features. Platt scaling with one slope per group \
+                 (each shrunk toward the common slope, none negative) maps it to \
+                 `spam_probability = σ(z₀ + {intercept:.4} + Σ_g slope_g · z_g)`:\n\n{slopes}\n\
+                 The thresholds are read off the same calibrated held-out scores under a \
+                 false-positive budget, and are the service's defaults unless the config sets its \
+                 own:\n\n{thresholds}\n\
+                 The held-out evaluation below repeats this whole procedure inside every fold, so \
+                 its breakdown shows what the budget delivers on comments that chose neither the \
+                 calibration nor the thresholds.",
+                intercept = f.model.calibration.intercept,
+                slopes = describe_slopes(f.model),
+                thresholds = describe_thresholds(f.model),
+            )
+        }
+    };
+    let calibration_limits = match f.split {
+        CalibrationSplit::Uncalibrated => {
+            "The model is uncalibrated and its thresholds unmeasured: train it again once there \
+             are ten labelled examples of each class."
+        }
+        _ => {
+            "Calibration is one slope per feature group and one intercept: it fixes \
+             overconfidence on average, not for every kind of comment; the reliability table \
+             shows how far it holds on this data."
+        }
+    };
+    let evaluation = match f.evaluation {
+        Evaluation::Measured(tables) => format!(
+            "Stratified {}-fold cross-validation (strata: source group × label, seed {}): every \
+             example was scored once by a model trained on the other folds, with the same code \
+             path the service uses. No number below comes from data the scoring model was \
+             trained on.\n\n{tables}",
+            a.cv, a.seed
+        ),
+        Evaluation::Skipped(why) => format!("{why}\n"),
+    };
     format!(
         "\
 # Model card: `{version}`
@@ -368,30 +529,13 @@ labels ham = 0 and spam = 1, fitted incrementally with \
 is scaled by a weight learned by discriminative frequency estimation (Su et al., 2008): \
 {passes} shuffled passes in which a comment adds its features in proportion to how wrong the \
 counts so far are about it, so comments the model already gets right stop counting and hard \
-ones count more; the class prior stays the share of comments. The weights are learned \
-separately inside each of the calibration folds below, and the model's counts are the sum of \
-the folds' fits. The learned per-class counts are stored sparsely and the log-probabilities \
-recomputed on load; features outside the vocabulary are ignored when scoring. The shipped \
-model is trained on all examples: the sum of every calibration fold's fit, each fold's \
-weights learned on that fold.
+ones count more; the class prior stays the share of comments. {weights_learned} The learned \
+per-class counts are stored sparsely and the log-probabilities recomputed on load; features \
+outside the vocabulary are ignored when scoring.
 
 ## Calibration and thresholds
 
-Naive Bayes' raw log-odds are overconfident (words, their pairs and their letter n-grams are \
-counted as independent evidence). A 5-fold cross-validation inside the training data gives \
-every training example held-out evidence: the prior's log-odds `z₀` and, per feature group, \
-the weighted log-odds `z_g` of its features. Platt scaling with one slope per group (each \
-shrunk toward the common slope, none negative) maps it to \
-`spam_probability = σ(z₀ + {intercept:.4} + Σ_g slope_g · z_g)`:
-
-{slopes}
-The thresholds are read off the same calibrated held-out scores under a false-positive budget, \
-and are the service's defaults unless the config sets its own:
-
-{thresholds}
-The held-out evaluation below repeats this whole procedure inside every fold, so its \
-breakdown shows what the budget delivers on comments that chose neither the calibration nor \
-the thresholds.
+{calibration}
 
 ## Command
 
@@ -401,24 +545,18 @@ the thresholds.
 
 ## Held-out evaluation
 
-Stratified {cv}-fold cross-validation (strata: source group × label, seed {seed}): every \
-example was scored once by a model trained on the other folds, with the same code path the \
-service uses. No number below comes from data the scoring model was trained on.
-
 {evaluation}
 ## Limitations
 
-- The training data are YouTube comments (2013-2015) and SMS messages, mostly English, not \
-blog comments; expect lower accuracy on blog spam until in-domain data is added.
-- The datasets have no author URLs or e-mail addresses, so those features are not in the \
-vocabulary and are ignored until training data has them. The YouTube comments have display \
-names, which are not a feature: an ordinary name that a 2013 spammer also used would count \
-against everyone who writes under it.
-- Words the training data associates with spam for reasons of its own (e.g. `comment`, \
-`channel`, `check`) are common in legitimate blog comments.
-- Calibration is one slope per feature group and one intercept: it fixes overconfidence on \
-average, not for every kind of comment; the reliability table shows how far it holds on this \
-data.
+- The model has learned only from the training data above. Comments unlike it (another \
+kind of site, another language, another year's spam) are scored less accurately until \
+labelled examples of them are added; `commentguard labels` exports a site's own.
+- {author_fields} Display names are not a feature: an ordinary name that a spammer also used \
+would count against everyone who writes under it.
+- Words the training data associates with spam for reasons of its own can be common in \
+another site's legitimate comments; every verdict's explanation names the words that \
+pushed it, so watch the review queue.
+- {calibration_limits}
 - {page_links}
 ",
         version = f.version,
@@ -429,17 +567,11 @@ data.
         ham_buckets = f.ham_buckets,
         spam_buckets = f.spam_buckets,
         load_ms = f.load_ms,
-        examples = f.examples,
+        examples = f.examples.len(),
         alpha = a.alpha,
         batch = a.batch_size,
         passes = train::DISCRIMINATIVE_PASSES,
         command = command_line(),
-        cv = a.cv,
-        seed = a.seed,
-        evaluation = f.evaluation,
-        slopes = describe_slopes(f.model),
-        intercept = f.model.calibration.intercept,
-        thresholds = describe_thresholds(f.model),
     )
 }
 
@@ -529,21 +661,43 @@ mod tests {
         );
     }
 
-    #[test]
-    fn trains_end_to_end_on_the_fixture() {
+    const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/train.jsonl");
+
+    /// Runs `train` with these arguments, as the command line would.
+    fn train_with(args: &[&str]) -> anyhow::Result<()> {
         use clap::Parser;
         #[derive(Parser)]
         struct Cli {
             #[command(flatten)]
             train: TrainArgs,
         }
+        let cli = Cli::try_parse_from(std::iter::once("commentguard").chain(args.iter().copied()))?;
+        let mut args = cli.train;
+        args.batch_size = 16;
+        run(args)
+    }
+
+    /// A dataset file of `lines` in `dir`.
+    fn dataset(dir: &Path, name: &str, lines: impl IntoIterator<Item = String>) -> String {
+        let path = dir.join(name);
+        fs::write(&path, lines.into_iter().collect::<Vec<_>>().join("\n")).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    fn record(id: usize, text: &str, spam: bool, source: &str, extra: &str) -> String {
+        let label = if spam { "spam" } else { "ham" };
+        format!(
+            r#"{{"id": "r{id}", "text": "{text}", "label": "{label}", "source": "{source}"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn trains_end_to_end_on_the_fixture() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("fx");
-        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/train.jsonl");
-        let cli = Cli::try_parse_from([
-            "commentguard",
+        train_with(&[
             "--data",
-            fixture,
+            FIXTURE,
             "--out",
             out.to_str().unwrap(),
             "--cv",
@@ -552,16 +706,133 @@ mod tests {
             "hand-made fixture",
         ])
         .unwrap();
-        let mut args = cli.train;
-        args.batch_size = 16;
-        run(args).unwrap();
         let card = fs::read_to_string(dir.path().join("fx.md")).unwrap();
         assert!(card.contains("## Held-out evaluation"), "{card}");
         assert!(card.contains("hand-made fixture"));
         assert!(card.contains("| reject |"), "{card}");
         assert!(card.contains("spam_probability = σ("), "{card}");
+        // Two collections: calibrated on stratified folds, and the card says so.
+        assert!(
+            card.contains("A 5-fold cross-validation inside the training data"),
+            "{card}"
+        );
+        assert!(card.contains("No training example has an author"), "{card}");
         let classifier = Classifier::load(&dir.path().join("fx.cgm")).unwrap();
         assert!(card.contains(classifier.version()));
         assert!(classifier.version().starts_with("fx-"));
+    }
+
+    /// The card describes the calibration that was done: one fold per source when the data
+    /// is one collection of sources large enough to hold out, and the author fields the
+    /// data has.
+    #[test]
+    fn the_card_says_how_the_model_was_calibrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines = ["a", "b", "c"].into_iter().flat_map(|video| {
+            (0..2 * train::MIN_CALIBRATION_EXAMPLES).map(move |i| {
+                let source = format!("videos/{video}");
+                if i % 2 == 0 {
+                    let text = format!("subscribe to my channel {i} for free gifts");
+                    let email = r#", "author_email": "x@spam.example""#;
+                    record(i, &text, true, &source, email)
+                } else {
+                    let text = format!("this song brings back memories of {i} summers");
+                    record(i, &text, false, &source, "")
+                }
+            })
+        });
+        let data = dataset(dir.path(), "videos.jsonl", lines);
+        let out = dir.path().join("v");
+        train_with(&["--data", &data, "--out", out.to_str().unwrap()]).unwrap();
+        let card = fs::read_to_string(dir.path().join("v.md")).unwrap();
+        assert!(
+            card.contains(
+                "A leave-one-source-out cross-validation inside the training data (3 folds, one \
+                 per source)"
+            ),
+            "{card}"
+        );
+        assert!(!card.contains("5-fold cross-validation inside"), "{card}");
+        assert!(
+            card.contains(
+                "30 training examples have an author e-mail address and 0 an author web address"
+            ),
+            "{card}"
+        );
+    }
+
+    /// The service learns from the first label of each class, and so does `train`: with one
+    /// spam there is nothing to cross-validate (the fold holding it would have no spam to
+    /// learn from), so the card says so, and the model is written, uncalibrated.
+    #[test]
+    fn one_example_of_a_class_trains_an_uncalibrated_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lines = vec![record(0, "free money at my channel", true, "s", "")];
+        lines.extend((1..20).map(|i| record(i, &format!("nice post number {i}"), false, "s", "")));
+        let data = dataset(dir.path(), "few.jsonl", lines);
+        let out = dir.path().join("few");
+        train_with(&["--data", &data, "--out", out.to_str().unwrap()]).unwrap();
+        let card = fs::read_to_string(dir.path().join("few.md")).unwrap();
+        assert!(
+            card.contains("Not measured: with 1 spam and 19 ham"),
+            "{card}"
+        );
+        assert!(card.contains("naive Bayes' own posterior"), "{card}");
+        assert!(!card.contains("Platt scaling"), "{card}");
+        let classifier = Classifier::load(&dir.path().join("few.cgm")).unwrap();
+        let spam = classifier.score(&crate::comment::sample("free money at my channel"));
+        let ham = classifier.score(&crate::comment::sample("nice post"));
+        assert!(spam.spam_probability > ham.spam_probability);
+
+        let only_ham = dataset(dir.path(), "ham.jsonl", [record(0, "hi", false, "s", "")]);
+        let err = train_with(&["--data", &only_ham, "--out", out.to_str().unwrap()]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("hold 0 spam and 1 ham examples: training needs at least one of each"),
+            "{err:#}"
+        );
+    }
+
+    /// `--out m/` would write the hidden files `m/.cgm` and `m/.md`; a run that fails leaves
+    /// an earlier model and its card as they were, and no half-written file beside them.
+    #[test]
+    fn a_failed_run_leaves_the_earlier_model_and_card() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = format!("{}/", dir.path().display());
+        let err = train_with(&["--data", FIXTURE, "--out", &folder]).unwrap_err();
+        assert!(
+            err.to_string().contains("--out must end in a file name"),
+            "{err:#}"
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        let out = dir.path().join("m");
+        let out = out.to_str().unwrap();
+        train_with(&["--data", FIXTURE, "--out", out, "--cv", "2"]).unwrap();
+        let (model, card) = (dir.path().join("m.cgm"), dir.path().join("m.md"));
+        let before = (fs::read(&model).unwrap(), fs::read(&card).unwrap());
+        let missing = dir.path().join("missing.md");
+        let err = train_with(&[
+            "--data",
+            FIXTURE,
+            "--out",
+            out,
+            "--cv",
+            "3",
+            "--card-appendix",
+            missing.to_str().unwrap(),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err:#}");
+        assert_eq!(
+            (fs::read(&model).unwrap(), fs::read(&card).unwrap()),
+            before
+        );
+        let mut left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["m.cgm", "m.md"]);
     }
 }

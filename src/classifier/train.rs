@@ -27,6 +27,7 @@ use super::features::{self, FEATURE_SCHEME, N_FEATURES};
 use super::model::{ClassCounts, TrainedModel, smoothed_log_probability};
 use super::page::Page;
 use crate::comment::Comment;
+use crate::error::Error;
 use crate::verdict::Timestamp;
 
 /// Additive smoothing used unless told otherwise. Features weigh `1/√(n·G)` rather than 1,
@@ -124,11 +125,16 @@ pub fn parse_dataset(reader: impl BufRead, name: &str) -> anyhow::Result<Vec<Exa
     for (number, line) in reader.lines().enumerate() {
         let at = || format!("{name}:{}", number + 1);
         let line = line.with_context(|| format!("{}: cannot read line", at()))?;
+        // Editors on Windows start UTF-8 files with a byte-order mark, which is no JSON.
+        let line = match number {
+            0 => line.strip_prefix('\u{feff}').unwrap_or(&line),
+            _ => &line,
+        };
         if line.trim().is_empty() {
             continue;
         }
         let record: Record =
-            serde_json::from_str(&line).with_context(|| format!("{}: invalid record", at()))?;
+            serde_json::from_str(line).with_context(|| format!("{}: invalid record", at()))?;
         let comment = Comment {
             site_id: record.source.clone(),
             comment_id: record.id,
@@ -139,9 +145,9 @@ pub fn parse_dataset(reader: impl BufRead, name: &str) -> anyhow::Result<Vec<Exa
             permalink: record.permalink.unwrap_or_default(),
             ..Comment::default()
         };
-        comment
-            .validate(usize::MAX)
-            .with_context(|| format!("{}: invalid record", at()))?;
+        if let Err(error) = comment.validate(usize::MAX) {
+            anyhow::bail!("{}: invalid record: {}", at(), in_dataset_terms(error));
+        }
         examples.push(Example {
             comment,
             is_spam: matches!(record.label, Label::Spam),
@@ -149,6 +155,27 @@ pub fn parse_dataset(reader: impl BufRead, name: &str) -> anyhow::Result<Vec<Exa
         });
     }
     Ok(examples)
+}
+
+/// A comment's validation error in the names of the dataset's fields: the service's
+/// `comment.site_id` is a record's `source`, and so on.
+fn in_dataset_terms(error: Error) -> String {
+    match error {
+        Error::InvalidArgument { field, reason } => {
+            let field = match field.as_ref() {
+                "comment.site_id" => "source",
+                "comment.comment_id" => "id",
+                "comment.content" => "text",
+                "comment.author_name" => "author",
+                "comment.author_email" => "author_email",
+                "comment.author_url" => "author_url",
+                "comment.permalink" => "permalink",
+                other => other,
+            };
+            format!("`{field}` {reason}")
+        }
+        other => other.to_string(),
+    }
 }
 
 /// The page each source's comments were posted on, for datasets whose records carry no
@@ -471,12 +498,36 @@ const CALIBRATION_FOLDS: usize = 5;
 /// would be trained on a single source.
 const MIN_SOURCES_FOR_SOURCE_FOLDS: usize = 3;
 
-/// A trained, calibrated model, and how its inner cross-validation scored the training
-/// examples (in their order; empty when too few to calibrate).
+/// A trained, calibrated model, how its inner cross-validation scored the training
+/// examples (in their order; empty when too few to calibrate), and how that
+/// cross-validation split them, which the model card states.
 #[derive(Debug)]
 pub struct Trained {
     pub model: TrainedModel,
     pub held_out: Vec<f64>,
+    pub split: CalibrationSplit,
+}
+
+/// How [`train`]'s inner cross-validation split the training data to calibrate the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalibrationSplit {
+    /// Fewer than [`MIN_CALIBRATION_EXAMPLES`] of a class: nothing held out, so the model
+    /// is uncalibrated, with [`Thresholds::UNMEASURED`].
+    Uncalibrated,
+    /// One fold per source (leave one source out), this many.
+    BySource(usize),
+    /// Stratified folds, this many.
+    Stratified(usize),
+}
+
+impl CalibrationSplit {
+    /// The number of folds; 0 when uncalibrated.
+    pub fn folds(self) -> usize {
+        match self {
+            CalibrationSplit::Uncalibrated => 0,
+            CalibrationSplit::BySource(n) | CalibrationSplit::Stratified(n) => n,
+        }
+    }
 }
 
 /// Trains the model a server loads: naive Bayes on all `samples`, calibrated on the evidence
@@ -510,10 +561,12 @@ pub fn train(
         return Ok(Trained {
             model: uncalibrated(fit_part(&all, options)?),
             held_out: Vec::new(),
+            split: CalibrationSplit::Uncalibrated,
         });
     }
 
-    let (folds, n_folds) = calibration_folds(examples, options.seed);
+    let (folds, split) = calibration_folds(examples, options.seed);
+    let n_folds = split.folds();
     let parts: Vec<[ClassCounts; 2]> = (0..n_folds)
         .map(|fold| fit_part(&members(samples, &folds, fold), options))
         .collect::<anyhow::Result<_>>()?;
@@ -562,10 +615,11 @@ pub fn train(
             ..uncalibrated(summed(None))
         },
         held_out,
+        split,
     })
 }
 
-/// The inner folds that calibrate a model: each example's fold, and the number of folds.
+/// The inner folds that calibrate a model: each example's fold, and the split they make.
 ///
 /// Calibrate for what serving meets: comments from a source the model has not seen. Leaving
 /// one source out gives more honest (less confident) held-out log-odds than random folds,
@@ -575,7 +629,7 @@ pub fn train(
 /// source holds [`MIN_CALIBRATION_EXAMPLES`] of each class: a source of one spam and one
 /// ham (a whole language of a small multilingual set) leaves evidence that is noise, and
 /// calibrating on noise turns every score into 0.5. Otherwise, stratified folds.
-fn calibration_folds(examples: &[Example], seed: u64) -> (Vec<usize>, usize) {
+fn calibration_folds(examples: &[Example], seed: u64) -> (Vec<usize>, CalibrationSplit) {
     let mut sources: Vec<&str> = examples.iter().map(|e| e.source.as_str()).collect();
     sources.sort_unstable();
     sources.dedup();
@@ -598,11 +652,14 @@ fn calibration_folds(examples: &[Example], seed: u64) -> (Vec<usize>, usize) {
                 .binary_search(&e.source.as_str())
                 .expect("every source was collected")
         };
-        (examples.iter().map(fold_of).collect(), sources.len())
+        (
+            examples.iter().map(fold_of).collect(),
+            CalibrationSplit::BySource(sources.len()),
+        )
     } else {
         (
             stratified_folds(examples, CALIBRATION_FOLDS, seed),
-            CALIBRATION_FOLDS,
+            CalibrationSplit::Stratified(CALIBRATION_FOLDS),
         )
     }
 }
@@ -737,11 +794,20 @@ mod tests {
             ),
             (
                 good.replace("\"hi\"", "\"  \""),
-                "data.jsonl:1: invalid record",
+                "data.jsonl:1: invalid record: `text` must not be empty",
             ),
             (
                 good.replace("\"a\"", "\"\""),
-                "data.jsonl:1: invalid record",
+                "data.jsonl:1: invalid record: `id` must not be empty",
+            ),
+            (
+                good.replace("\"x/y\"", "\"\""),
+                "data.jsonl:1: invalid record: `source` must not be empty",
+            ),
+            // A byte-order mark is skipped only where editors write it.
+            (
+                format!("{good}\n\u{feff}{good}"),
+                "data.jsonl:2: invalid record",
             ),
         ];
         for (text, expected) in cases {
@@ -750,6 +816,8 @@ mod tests {
         }
         let parsed = parse_dataset(good.as_bytes(), "data.jsonl").unwrap();
         assert_eq!(parsed[0].group(), "x");
+        let with_bom = parse_dataset(format!("\u{feff}{good}").as_bytes(), "data.jsonl").unwrap();
+        assert_eq!(with_bom[0].comment.comment_id, "a");
         assert_eq!(parsed[0].comment.comment_id, "a");
     }
 
@@ -809,7 +877,7 @@ mod tests {
         let bad_email = r#"{"id": "a", "text": "hi", "label": "ham", "author_email": "not an address", "source": "s"}"#;
         let err = parse_dataset(bad_email.as_bytes(), "labels.jsonl").unwrap_err();
         assert!(
-            format!("{err:#}").contains("comment.author_email"),
+            format!("{err:#}").contains("`author_email` \"not an address\" is not an e-mail"),
             "{err:#}"
         );
     }
@@ -948,8 +1016,8 @@ mod tests {
         let examples = fixture();
         let samples: Vec<Sample> = examples.iter().map(Sample::new).collect();
         let model = train_on(&examples, &options()).unwrap().model;
-        let (folds, n) = calibration_folds(&examples, options().seed);
-        let parts: Vec<[ClassCounts; 2]> = (0..n)
+        let (folds, split) = calibration_folds(&examples, options().seed);
+        let parts: Vec<[ClassCounts; 2]> = (0..split.folds())
             .map(|fold| fit_part(&members(&samples, &folds, fold), &options()).unwrap())
             .collect();
         assert_eq!(
@@ -1082,11 +1150,12 @@ mod tests {
         };
         let videos = ["yt/a", "yt/b", "yt/c"];
         let examples = sized(MIN_CALIBRATION_EXAMPLES, &videos);
-        let (folds, n) = calibration_folds(&examples, 1);
-        assert_eq!(n, 3);
+        let (folds, split) = calibration_folds(&examples, 1);
+        assert_eq!(split, CalibrationSplit::BySource(3));
         for (e, fold) in examples.iter().zip(&folds) {
             assert_eq!(videos[*fold], e.source);
         }
+        let stratified = CalibrationSplit::Stratified(CALIBRATION_FOLDS);
         // One spam short in one source: stratified folds instead.
         let mut short = examples.clone();
         let at = short
@@ -1094,14 +1163,14 @@ mod tests {
             .position(|e| e.source == "yt/c" && e.is_spam)
             .unwrap();
         short.remove(at);
-        assert_eq!(calibration_folds(&short, 1).1, CALIBRATION_FOLDS);
+        assert_eq!(calibration_folds(&short, 1).1, stratified);
         // Sources from two collections: stratified folds.
         let mut mixed = examples.clone();
         mixed.extend(sized(MIN_CALIBRATION_EXAMPLES, &["sms/x"]));
-        assert_eq!(calibration_folds(&mixed, 1).1, CALIBRATION_FOLDS);
+        assert_eq!(calibration_folds(&mixed, 1).1, stratified);
         // Too few sources: stratified folds.
         let two = sized(MIN_CALIBRATION_EXAMPLES, &videos[..2]);
-        assert_eq!(calibration_folds(&two, 1).1, CALIBRATION_FOLDS);
+        assert_eq!(calibration_folds(&two, 1).1, stratified);
     }
 
     #[test]
