@@ -3,17 +3,24 @@
 
 use std::io::Read;
 
-use anyhow::Context;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tonic::Code;
 use tonic::metadata::MetadataValue;
+use tonic::transport::{Endpoint, Uri};
 
 use crate::api::pb::moderation_service_client::ModerationServiceClient;
 use crate::api::pb::{CheckCommentRequest, Comment, Verdict};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The server to ask.
+    /// The server to ask, as an http:// address: the client speaks plaintext gRPC only.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     server: String,
+    /// Seconds to wait for the connection, and then for the decision.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
     /// A bearer token with the backend or moderator role, if the server requires one.
     #[arg(long, env = "COMMENTGUARD_TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -39,6 +46,7 @@ pub struct CheckArgs {
 }
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
+    let endpoint = endpoint(&args.server, Duration::from_secs(args.timeout))?;
     let content = match args.content.as_deref() {
         None | Some("-") => {
             let mut text = String::new();
@@ -74,13 +82,22 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
             .context("the token is not valid in a gRPC header")?;
         request.metadata_mut().insert("authorization", value);
     }
-    let mut client = ModerationServiceClient::connect(args.server.clone())
+    let channel = endpoint
+        .connect()
         .await
         .with_context(|| format!("connecting to {}", args.server))?;
-    let decision = client
+    let decision = ModerationServiceClient::new(channel)
         .check_comment(request)
         .await
-        .map_err(|s| anyhow::anyhow!("{:?}: {}", s.code(), s.message()))?
+        .map_err(|s| match s.code() {
+            // tonic reports its own timeout as Cancelled.
+            Code::Cancelled | Code::DeadlineExceeded => anyhow::anyhow!(
+                "{} sent no decision within {} s (--timeout)",
+                args.server,
+                args.timeout
+            ),
+            code => anyhow::anyhow!("{code:?}: {}", s.message()),
+        })?
         .into_inner()
         .decision
         .context("the server sent no decision")?;
@@ -101,6 +118,27 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The channel's endpoint for `server`, refused unless it is a plain `http://` address: this
+/// client has no TLS, and given `https://` it would speak plaintext anyway, sending the
+/// bearer token in clear to whatever expected TLS there.
+fn endpoint(server: &str, timeout: Duration) -> anyhow::Result<Endpoint> {
+    let uri: Uri = server.parse().with_context(|| {
+        format!("--server {server:?} is not an address such as http://127.0.0.1:50051")
+    })?;
+    match uri.scheme_str() {
+        Some("http") if uri.host().is_some() => {}
+        Some("https") => bail!(
+            "--server {server}: this client speaks plaintext gRPC only and would send the token \
+             unencrypted; reach the server itself at its http:// address, or use a TLS-capable \
+             gRPC client (grpcurl) for a TLS proxy"
+        ),
+        _ => bail!("--server {server:?} is not an address such as http://127.0.0.1:50051"),
+    }
+    Ok(Endpoint::from(uri)
+        .connect_timeout(timeout)
+        .timeout(timeout))
 }
 
 fn verdict_name(value: i32) -> &'static str {

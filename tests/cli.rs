@@ -94,6 +94,93 @@ fn serve_then_check_then_stop() {
     assert!(log.any(|l| l.unwrap().contains("stopped")));
 }
 
+/// Runs `check` with these arguments, killing it and failing the test if it is still
+/// running after a minute: a hang guard, not a timing test.
+fn check_within_a_minute(args: &[&str]) -> std::process::Output {
+    let mut check = Command::new(BIN)
+        .arg("check")
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while check.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            check.kill().unwrap();
+            panic!("check was still waiting after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    check.wait_with_output().unwrap()
+}
+
+/// A loopback listener that accepts connections and never answers, until dropped.
+struct SilentServer {
+    addr: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    accepted: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl SilentServer {
+    fn start() -> SilentServer {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let accepted = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((connection, _)) => held.push(connection),
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                }
+            }
+            held.len()
+        });
+        SilentServer {
+            addr,
+            stop,
+            accepted: Some(accepted),
+        }
+    }
+
+    /// Stops listening; says how many connections were made.
+    fn stop(mut self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.accepted.take().unwrap().join().unwrap()
+    }
+}
+
+/// `check` has no TLS: given `https://` it would speak plaintext and send the token in
+/// clear to whatever listens there, so it refuses before connecting at all.
+#[test]
+fn check_refuses_https_before_connecting() {
+    let listener = SilentServer::start();
+    let server = format!("https://{}", listener.addr);
+    let out = check_within_a_minute(&["--server", &server, "--token", "secret", "hello"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("plaintext gRPC only"), "{stderr}");
+    assert_eq!(listener.stop(), 0, "check connected");
+}
+
+/// A server that takes the connection and never answers gets `--timeout` seconds, not
+/// forever.
+#[test]
+fn check_gives_up_on_a_server_that_never_answers() {
+    let listener = SilentServer::start();
+    let server = format!("http://{}", listener.addr);
+    let out = check_within_a_minute(&["--server", &server, "--timeout", "1", "hello"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sent no decision within 1 s"), "{stderr}");
+    assert!(listener.stop() > 0);
+}
+
 #[test]
 fn refuses_to_run_open_off_loopback() {
     let dir = tempfile::tempdir().unwrap();
