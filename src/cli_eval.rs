@@ -1,6 +1,7 @@
 //! `commentguard eval`: measures the classifier on data it was not trained on, with a test
 //! set or by cross-validation, and prints, writes and draws what it found.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,8 @@ pub struct EvalArgs {
     /// Labelled JSONL to train on (and to cross-validate over with --by-source or --kfold).
     #[arg(long, required = true, num_args = 1..)]
     train: Vec<PathBuf>,
-    /// Labelled JSONL to test on; the model never sees it in training.
+    /// Labelled JSONL to test on, scored by a model trained on --train alone (a test comment
+    /// whose text is also in --train is counted and reported).
     #[arg(long, num_args = 1..)]
     test: Vec<PathBuf>,
     /// `source permalink` lines giving the page each source's comments were posted on, for
@@ -63,6 +65,8 @@ struct Output<'a> {
     train: &'a [PathBuf],
     test: &'a [PathBuf],
     budget: Budget,
+    /// Evaluated comments scored by a model that was trained on a comment of the same text.
+    seen_in_training: usize,
     #[serde(flatten)]
     summary: &'a Summary,
 }
@@ -98,43 +102,79 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let train_examples = read_all(&args.train, &pages)?;
     let started = Instant::now();
     let train_samples: Vec<Sample> = train_examples.iter().map(Sample::new).collect();
-    let (split, evaluated, evaluation): (String, Vec<Example>, Evaluation) =
-        if !args.test.is_empty() {
-            let test = read_all(&args.test, &pages)?;
-            let evaluation =
-                evaluation::holdout(&train_examples, &train_samples, &test, &options, &budget)?;
-            ("test set".into(), test, evaluation)
-        } else {
-            let (split, (folds, names)) = match args.kfold {
-                Some(k) => (
+    let (split, evaluated, evaluation, seen_in_training): (
+        String,
+        Vec<Example>,
+        Evaluation,
+        usize,
+    ) = if !args.test.is_empty() {
+        let test = read_all(&args.test, &pages)?;
+        let trained_on: HashSet<&str> = train_examples
+            .iter()
+            .map(|e| e.comment.content.as_str())
+            .collect();
+        let seen = test
+            .iter()
+            .filter(|e| trained_on.contains(e.comment.content.as_str()))
+            .count();
+        let evaluation =
+            evaluation::holdout(&train_examples, &train_samples, &test, &options, &budget)?;
+        ("test set".into(), test, evaluation, seen)
+    } else {
+        let (split, (folds, names)) = match args.kfold {
+            Some(k) => {
+                let spam = train_examples.iter().filter(|e| e.is_spam).count();
+                let ham = train_examples.len() - spam;
+                anyhow::ensure!(
+                    spam.min(ham) >= 2,
+                    "--kfold needs at least 2 examples of each class, or a fold would be \
+                         trained without one; the data has {spam} spam and {ham} ham"
+                );
+                (
                     format!("stratified {k}-fold, seed {}", args.seed),
                     evaluation::kfold(&train_examples, k as usize, args.seed),
-                ),
-                None => (
-                    "leave one source out".to_string(),
-                    evaluation::by_source(&train_examples),
-                ),
-            };
-            crate::report!("{split}: {} folds", names.len());
-            let evaluation = evaluation::cross_validate(
-                &train_examples,
-                &train_samples,
-                &folds,
-                &names,
-                &options,
-                &budget,
-                |fold| {
-                    crate::report!(
-                        "  {}: trained on {}, tested on {}",
-                        fold.name,
-                        fold.trained_on,
-                        fold.members.len()
-                    )
-                },
-            )?;
-            (split, train_examples, evaluation)
+                )
+            }
+            None => {
+                let (folds, names) = evaluation::by_source(&train_examples);
+                anyhow::ensure!(
+                    names.len() >= 2,
+                    "--by-source needs at least 2 sources to hold out in turn; the data has \
+                         one, {:?}",
+                    names[0]
+                );
+                ("leave one source out".to_string(), (folds, names))
+            }
         };
+        let seen = seen_in_other_folds(&train_examples, &folds);
+        crate::report!("{split}: {} folds", names.len());
+        let evaluation = evaluation::cross_validate(
+            &train_examples,
+            &train_samples,
+            &folds,
+            &names,
+            &options,
+            &budget,
+            |fold| {
+                crate::report!(
+                    "  {}: trained on {}, tested on {}",
+                    fold.name,
+                    fold.trained_on,
+                    fold.members.len()
+                )
+            },
+        )?;
+        (split, train_examples, evaluation, seen)
+    };
     crate::report!("evaluated in {:.1} s\n", started.elapsed().as_secs_f64());
+    if seen_in_training > 0 {
+        crate::report!(
+            "warning: {seen_in_training} of the {} evaluated comments were scored by a model \
+             trained on a comment of the same text, which inflates every figure below; \
+             de-duplicate the data for an honest measure.\n",
+            evaluated.len()
+        );
+    }
     let summary = Summary::new(&evaluation, &evaluated);
     crate::report!("{}", summary.markdown());
     crate::report!(
@@ -150,6 +190,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             train: &args.train,
             test: &args.test,
             budget,
+            seen_in_training,
             summary: &summary,
         };
         let json = serde_json::to_string_pretty(&output).context("serialising the results")?;
@@ -213,6 +254,27 @@ fn read_all(paths: &[PathBuf], pages: &train::Pages) -> anyhow::Result<Vec<Examp
     }
     anyhow::ensure!(!examples.is_empty(), "no examples in {paths:?}");
     Ok(examples)
+}
+
+/// How many examples share their text with an example in another fold: a model tested on
+/// one of them was trained on its copy.
+fn seen_in_other_folds(examples: &[Example], folds: &[usize]) -> usize {
+    let mut folds_of: HashMap<&str, HashSet<usize>> = HashMap::new();
+    for (e, &fold) in examples.iter().zip(folds) {
+        folds_of
+            .entry(e.comment.content.as_str())
+            .or_default()
+            .insert(fold);
+    }
+    examples
+        .iter()
+        .zip(folds)
+        .filter(|&(e, fold)| {
+            folds_of[e.comment.content.as_str()]
+                .iter()
+                .any(|f| f != fold)
+        })
+        .count()
 }
 
 fn predictions(evaluation: &Evaluation, examples: &[Example]) -> anyhow::Result<Vec<u8>> {

@@ -201,3 +201,86 @@ fn pages_place_comments_and_bad_pages_are_refused() {
         "{stderr}"
     );
 }
+
+/// A test set of ham alone: the spam shares are nothing ("n/a", `null`), not 0% each, and
+/// the ROC chart draws no curve; a test comment also in training is counted and reported.
+#[test]
+fn a_one_class_test_set_has_no_spam_shares_and_no_roc_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let ham_only = dir.path().join("ham.jsonl");
+    let fixture = std::fs::read_to_string(FIXTURE).unwrap();
+    let ham: Vec<&str> = fixture.lines().filter(|l| l.contains("\"ham\"")).collect();
+    std::fs::write(&ham_only, ham.join("\n")).unwrap();
+    let json = dir.path().join("eval.json");
+    let charts = dir.path().join("charts");
+    let stdout = succeeded(&eval(&[
+        "--train",
+        FIXTURE,
+        "--test",
+        ham_only.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--plot",
+        charts.to_str().unwrap(),
+    ]));
+    let row = stdout
+        .lines()
+        .skip_while(|l| !l.contains("ham approved"))
+        .nth(2)
+        .unwrap();
+    assert!(row.ends_with("| n/a | n/a | n/a |"), "{row}");
+    let report = read_json(&json);
+    assert!(report["overall"]["spam_verdicts"].is_null(), "{report}");
+    assert!(report["overall"]["ham_verdicts"]["approved"].is_f64());
+    let roc = std::fs::read_to_string(charts.join("roc.svg")).unwrap();
+    assert!(roc.contains("no ROC points"));
+
+    // Every test comment is in the training file: said, and counted in the JSON.
+    assert!(stdout.contains(&format!(
+        "warning: {n} of the {n} evaluated comments were scored by a model trained on a \
+         comment of the same text",
+        n = ham.len()
+    )));
+    assert_eq!(report["seen_in_training"], ham.len());
+}
+
+/// Copies of a comment in different folds are counted too; and a split that cannot work is
+/// refused with the reason, not with a failure inside a fold.
+#[test]
+fn repeated_texts_are_reported_and_impossible_splits_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(FIXTURE).unwrap();
+    let twice = dir.path().join("twice.jsonl");
+    std::fs::write(&twice, format!("{fixture}\n{fixture}")).unwrap();
+    let stdout = succeeded(&eval(&["--train", twice.to_str().unwrap(), "--kfold", "3"]));
+    assert!(stdout.contains("warning: "), "{stdout}");
+    let clean = succeeded(&eval(&["--train", FIXTURE, "--kfold", "3"]));
+    assert!(!clean.contains("warning: "), "{clean}");
+
+    let youtube = dir.path().join("youtube.jsonl");
+    let one_source: Vec<&str> = fixture
+        .lines()
+        .filter(|l| l.contains("fixture-youtube/Test"))
+        .collect();
+    std::fs::write(&youtube, one_source.join("\n")).unwrap();
+    let out = eval(&["--train", youtube.to_str().unwrap(), "--by-source"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--by-source needs at least 2 sources")
+            && stderr.contains("fixture-youtube/Test"),
+        "{stderr}"
+    );
+
+    let one_spam = dir.path().join("one-spam.jsonl");
+    let mut lines: Vec<&str> = fixture.lines().filter(|l| l.contains("\"ham\"")).collect();
+    lines.extend(fixture.lines().find(|l| l.contains("\"spam\"")));
+    std::fs::write(&one_spam, lines.join("\n")).unwrap();
+    let out = eval(&["--train", one_spam.to_str().unwrap(), "--kfold", "3"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the data has 1 spam and 22 ham"),
+        "{stderr}"
+    );
+}

@@ -27,9 +27,10 @@ pub struct Report {
     /// Mean squared error of the probabilities: lower is better calibrated and sharper.
     pub brier: Option<f64>,
     /// Shares of ham and of spam approved, held and rejected at the thresholds each
-    /// fold's model chose.
-    pub ham_verdicts: Shares,
-    pub spam_verdicts: Shares,
+    /// fold's model chose; `None` for a class the set has no comment of, whose shares are
+    /// not 0%: they are nothing at all.
+    pub ham_verdicts: Option<Shares>,
+    pub spam_verdicts: Option<Shares>,
     /// Ten equal-width probability bins; empty bins are left out.
     pub reliability: Vec<Bin>,
     /// Count-weighted mean gap between predicted and observed spam rates over the bins.
@@ -40,7 +41,7 @@ pub struct Report {
 }
 
 /// Shares of comments per verdict, each in `[0, 1]`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Shares {
     pub approved: f64,
     pub held: f64,
@@ -113,19 +114,19 @@ impl Report {
     }
 }
 
-fn shares(verdicts: &[&HeldOut], is_spam: bool) -> Shares {
+fn shares(verdicts: &[&HeldOut], is_spam: bool) -> Option<Shares> {
     let of_class: Vec<&&HeldOut> = verdicts.iter().filter(|v| v.is_spam == is_spam).collect();
     if of_class.is_empty() {
-        return Shares::default();
+        return None;
     }
     let share = |verdict: Verdict| {
         of_class.iter().filter(|v| v.verdict == verdict).count() as f64 / of_class.len() as f64
     };
-    Shares {
+    Some(Shares {
         approved: share(Verdict::Approve),
         held: share(Verdict::Hold),
         rejected: share(Verdict::Reject),
-    }
+    })
 }
 
 /// The Mann–Whitney statistic: the chance that a random spam scores above a random ham,
@@ -156,15 +157,20 @@ fn auc(verdicts: &[&HeldOut]) -> Option<f64> {
     Some((rank_sum - spam * (spam + 1.0) / 2.0) / (spam * ham))
 }
 
-/// ROC points from the strictest threshold to the loosest, one per distinct score.
+/// ROC points from the strictest threshold to the loosest, one per distinct score; none
+/// without both classes, where one of the rates is undefined (a set of ham alone would
+/// otherwise draw a curve that never catches spam).
 fn roc(verdicts: &[&HeldOut]) -> Vec<(f64, f64)> {
     let mut sorted: Vec<(f64, bool)> = verdicts
         .iter()
         .map(|v| (v.spam_probability, v.is_spam))
         .collect();
     sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let spam = sorted.iter().filter(|(_, s)| *s).count().max(1) as f64;
-    let ham = (sorted.len() as f64 - sorted.iter().filter(|(_, s)| *s).count() as f64).max(1.0);
+    let spam = sorted.iter().filter(|(_, s)| *s).count() as f64;
+    let ham = sorted.len() as f64 - spam;
+    if spam == 0.0 || ham == 0.0 {
+        return Vec::new();
+    }
     let mut points = vec![(0.0, 0.0)];
     let (mut tp, mut fp) = (0.0, 0.0);
     for (i, &(p, is_spam)) in sorted.iter().enumerate() {
@@ -234,13 +240,13 @@ mod tests {
         assert!((r.auc.unwrap() - 7.0 / 9.0).abs() < 1e-12);
         assert_eq!(
             r.spam_verdicts,
-            Shares {
+            Some(Shares {
                 approved: 1.0 / 3.0,
                 held: 1.0 / 3.0,
                 rejected: 1.0 / 3.0
-            }
+            })
         );
-        assert_eq!(r.ham_verdicts.rejected, 0.0);
+        assert_eq!(r.ham_verdicts.map(|h| h.rejected), Some(0.0));
         assert_eq!(r.roc.first(), Some(&(0.0, 0.0)));
         assert_eq!(r.roc.last(), Some(&(1.0, 1.0)));
         assert_eq!(r.reliability.iter().map(|b| b.comments).sum::<usize>(), 6);
@@ -256,11 +262,18 @@ mod tests {
             (empty.accuracy, empty.f1, empty.mcc, empty.auc),
             (None, None, None, None)
         );
-        let ham_only = Report::compute(&[v(0.1, false, Approve)]);
+        let ham_only = Report::compute(&[v(0.1, false, Approve), v(0.7, false, Hold)]);
         assert_eq!(
             (ham_only.recall, ham_only.auc, ham_only.mcc),
             (None, None, None)
         );
+        // No spam: its shares are not 0% each but nothing, and there is no ROC curve to
+        // draw (it would read as a classifier that never catches spam).
+        assert_eq!(ham_only.spam_verdicts, None);
+        assert_eq!(ham_only.ham_verdicts.map(|h| h.held), Some(0.5));
+        assert!(ham_only.roc.is_empty());
+        assert_eq!((empty.ham_verdicts, empty.spam_verdicts), (None, None));
+        assert!(empty.roc.is_empty());
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub struct FoldReport {
     pub f1: Option<f64>,
     pub mcc: Option<f64>,
     pub auc: Option<f64>,
-    pub ham_rejected: f64,
+    /// `None` when the fold held out no ham.
+    pub ham_rejected: Option<f64>,
 }
 
 /// In-process scoring speed over the held-out comments, one thread.
@@ -75,7 +76,7 @@ impl Summary {
                     f1: report.f1,
                     mcc: report.mcc,
                     auc: report.auc,
-                    ham_rejected: report.ham_verdicts.rejected,
+                    ham_rejected: report.ham_verdicts.map(|h| h.rejected),
                 }
             })
             .collect();
@@ -139,12 +140,12 @@ impl Summary {
             let _ = writeln!(
                 out,
                 "| {set} | {} | {} | {} | {} | {} | {} |",
-                pct(Some(h.approved)),
-                pct(Some(h.held)),
-                pct(Some(h.rejected)),
-                pct(Some(s.approved)),
-                pct(Some(s.held)),
-                pct(Some(s.rejected))
+                pct(h.map(|h| h.approved)),
+                pct(h.map(|h| h.held)),
+                pct(h.map(|h| h.rejected)),
+                pct(s.map(|s| s.approved)),
+                pct(s.map(|s| s.held)),
+                pct(s.map(|s| s.rejected))
             );
         }
         out.push_str(
@@ -163,7 +164,7 @@ impl Summary {
                 num(f.f1),
                 num(f.mcc),
                 num(f.auc),
-                pct(Some(f.ham_rejected))
+                pct(f.ham_rejected)
             );
         }
         if self.folds.len() > 1 {
