@@ -98,6 +98,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         silence_linfa_debug: true,
         seed: args.seed,
     };
+    // A mistyped output path is found before the evaluation, not after it.
+    for path in [&args.json, &args.predictions].into_iter().flatten() {
+        can_write(path)?;
+    }
     let pages = train::Pages::read_option(args.pages.as_deref())?;
     let train_examples = read_all(&args.train, &pages)?;
     let started = Instant::now();
@@ -298,6 +302,26 @@ fn predictions(evaluation: &Evaluation, examples: &[Example]) -> anyhow::Result<
         out.write_all(b"\n").context("buffering predictions")?;
     }
     Ok(out)
+}
+
+/// Whether a file can be written at `path`: its folder exists and it is not itself one.
+fn can_write(path: &Path) -> anyhow::Result<()> {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    anyhow::ensure!(
+        folder.is_dir(),
+        "cannot write {}: no folder {}",
+        path.display(),
+        folder.display()
+    );
+    anyhow::ensure!(
+        !path.is_dir(),
+        "cannot write {}: it is a folder",
+        path.display()
+    );
+    Ok(())
 }
 
 fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -147,6 +147,24 @@ fn refuses_missing_splits_and_bad_files_with_a_reason() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.jsonl:1: invalid record"), "{stderr}");
+
+    // An output that cannot be written is refused before the evaluation, not after it.
+    let nowhere = dir.path().join("missing/eval.json");
+    let out = eval(&[
+        "--train",
+        FIXTURE,
+        "--kfold",
+        "2",
+        "--json",
+        nowhere.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no folder"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("folds"));
+    let folder = dir.path().to_str().unwrap();
+    let out = eval(&["--train", FIXTURE, "--kfold", "2", "--predictions", folder]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("it is a folder"));
 }
 
 /// `--pages` places the records of each listed source on its page, in the training and the
