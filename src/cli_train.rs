@@ -663,8 +663,12 @@ mod tests {
 
     const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/train.jsonl");
 
-    /// Runs `train` with these arguments, as the command line would.
+    /// Runs `train` with these arguments, as the command line would, one run at a time:
+    /// `run` redirects the process's stderr around linfa-bayes' debug output, and two
+    /// redirections at once fail ("Redirect already exists").
     fn train_with(args: &[&str]) -> anyhow::Result<()> {
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         use clap::Parser;
         #[derive(Parser)]
         struct Cli {
