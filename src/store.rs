@@ -106,8 +106,16 @@ impl Store {
     }
 
     /// Makes every write so far durable. Called before a decision is answered.
+    ///
+    /// sled 0.34's `flush_async` deadlocks when called concurrently (spacejam/sled#1308,
+    /// fixed only in its unreleased main branch): eight checks at once froze the server for
+    /// good, and with its worker threads stuck it no longer heard SIGTERM. Its blocking
+    /// `flush`, on tokio's blocking pool, does the same work without the deadlock.
     pub async fn flush(&self) -> Result<(), Error> {
-        self.db.flush_async().await?;
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| Error::Corrupt(format!("the flush of the database failed: {e}")))??;
         Ok(())
     }
 
@@ -845,5 +853,50 @@ mod tests {
             .observe(&comment("s", "c", text), &policy, later)
             .unwrap();
         assert_eq!((s4.duplicate_of, s4.comments_from_ip), (None, 1));
+    }
+
+    /// Many checks at once, each flushing before it answers, as the service does under
+    /// load: sled's `flush_async` deadlocked here within seconds (spacejam/sled#1308). The
+    /// runtime runs on a thread of its own so that a deadlock fails the test instead of
+    /// hanging it.
+    #[test]
+    fn concurrent_writes_and_flushes_finish() {
+        let (dir, store) = open();
+        let store = std::sync::Arc::new(store);
+        let (finished, done) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let writers: Vec<_> = (0..16)
+                    .map(|writer| {
+                        let store = store.clone();
+                        tokio::spawn(async move {
+                            for i in 0..50 {
+                                let c = comment("s", &format!("c{writer}-{i}"), "hello");
+                                let verdict = [Verdict::Hold, Verdict::Approve][i % 2];
+                                store
+                                    .put_decision(c.clone(), decision(&c, verdict))
+                                    .unwrap();
+                                store.flush().await.unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for writer in writers {
+                    writer.await.unwrap();
+                }
+            });
+            let (held, _) = store.list_held(Some("s"), None, 1000, usize::MAX).unwrap();
+            finished.send(held.len()).unwrap();
+        });
+        let held = done
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("16 writers of 50 decisions each finished within a minute");
+        assert_eq!(held, 16 * 25);
+        drop(dir);
     }
 }
