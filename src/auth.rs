@@ -56,6 +56,14 @@ impl Tokens {
     pub fn new(entries: impl IntoIterator<Item = (String, String, Role)>) -> anyhow::Result<Self> {
         let entries: Vec<_> = entries.into_iter().collect();
         for (i, (name, token, _)) in entries.iter().enumerate() {
+            // A header value carries visible ASCII, and `authorize` trims what it receives:
+            // any other token could never be presented, and would lock its holder out.
+            if !token.bytes().all(|b| b.is_ascii_graphic()) {
+                bail!(
+                    "auth token {name:?} may hold only visible ASCII characters (no spaces, \
+                     control or non-ASCII characters), since it travels in a gRPC header"
+                );
+            }
             if token.len() < MIN_TOKEN_LEN {
                 bail!("auth token {name:?} is shorter than {MIN_TOKEN_LEN} characters");
             }
@@ -79,12 +87,14 @@ impl Tokens {
         let header = header.ok_or(Denied::Unauthenticated(
             "missing authorization metadata; send \"authorization: Bearer <token>\"",
         ))?;
+        // The scheme's name is case-insensitive (RFC 7235).
         let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .ok_or(Denied::Unauthenticated(
                 "authorization metadata must be \"Bearer <token>\"",
             ))?
+            .1
             .trim();
         let (name, _, role) = self
             .entries
@@ -152,11 +162,36 @@ mod tests {
             t.authorize(Some("Basic abc"), Api::Review),
             Err(Denied::Unauthenticated(_))
         ));
+        // The scheme in any case; surrounding blanks trimmed.
+        for header in [
+            "BEARER moderator-token-0123456789",
+            "bearer moderator-token-0123456789 ",
+        ] {
+            assert!(t.authorize(Some(header), Api::Review).is_ok(), "{header}");
+        }
+        assert!(matches!(
+            t.authorize(Some("Bearermoderator-token-0123456789"), Api::Review),
+            Err(Denied::Unauthenticated(_))
+        ));
     }
 
     #[test]
     fn open_when_no_tokens_and_refuses_weak_ones() {
         assert_eq!(Tokens::default().authorize(None, Api::Review), Ok(None));
         assert!(Tokens::new([("a".into(), "short".into(), Role::Backend)]).is_err());
+        // Tokens no client could present: a trailing space (trimmed off the header), only
+        // spaces, a control character, non-ASCII letters (nine of them are 18 bytes).
+        for token in [
+            "abcdefghijklmnopqrst ",
+            "                    ",
+            "abcdefghij\u{1}klmnopqrst",
+            "ééééééééé",
+        ] {
+            let err = Tokens::new([("a".into(), token.into(), Role::Backend)]).unwrap_err();
+            assert!(
+                err.to_string().contains("visible ASCII"),
+                "{token:?}: {err}"
+            );
+        }
     }
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::auth::{Role, Tokens};
 use crate::classifier::calibration::Thresholds;
+use crate::comment::validate_id;
 use crate::rules::Policy;
 
 /// The TOML file as written. Every section is optional; defaults are those of a small blog.
@@ -73,6 +74,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_MODEL: &str = "models/default.cgm";
 pub const DEFAULT_MAX_CONTENT_BYTES: usize = 64 * 1024;
+/// The largest `server.max_content_bytes`; see `RawConfig::validate`.
+pub const MAX_CONTENT_BYTES_LIMIT: usize = 3 * 1024 * 1024;
 
 impl RawConfig {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
@@ -94,9 +97,30 @@ impl RawConfig {
         if max_content_bytes == 0 {
             bail!("server.max_content_bytes must be positive");
         }
+        // A held comment is one item of a ListHeld page, and a page always carries at least
+        // one: a comment too big for the 4 MiB that stock gRPC clients accept would block
+        // the queue behind it.
+        if max_content_bytes > MAX_CONTENT_BYTES_LIMIT {
+            bail!(
+                "server.max_content_bytes must be at most {MAX_CONTENT_BYTES_LIMIT} (3 MiB), not \
+                 {max_content_bytes}: a held comment must fit in a review-queue page, and stock \
+                 gRPC clients refuse responses over 4 MiB"
+            );
+        }
+        if self
+            .server
+            .data_dir
+            .as_ref()
+            .is_some_and(|dir| dir.as_os_str().is_empty())
+        {
+            bail!("server.data_dir must not be empty (sled would write into the current folder)");
+        }
         let default_policy = Policy::from_table(&self.policy).context("in [policy]")?;
         let mut site_policies = BTreeMap::new();
         for (site, overrides) in &self.sites {
+            validate_id("site id", site).with_context(|| {
+                format!("[sites.{site:?}] names no site a comment can come from")
+            })?;
             let mut merged = self.policy.clone();
             merged.extend(overrides.clone());
             let policy =
@@ -241,6 +265,39 @@ mod tests {
         for text in bad {
             let parsed = RawConfig::parse(text).unwrap();
             assert!(parsed.validate().is_err(), "accepted {text:?}");
+        }
+    }
+
+    /// Settings that could never work are refused, saying why, instead of starting a
+    /// server that holds every comment, writes into the current folder or blocks its own
+    /// review queue.
+    #[test]
+    fn settings_that_cannot_work_are_refused() {
+        let refused = [
+            (
+                "[server]\nmax_content_bytes = 8388608",
+                "must be at most 3145728",
+            ),
+            ("[server]\ndata_dir = \"\"", "data_dir must not be empty"),
+            (
+                "[policy]\nmin_content_chars = 100\nmax_content_chars = 10",
+                "min_content_chars 100 must not exceed max_content_chars 10",
+            ),
+            ("[sites.\"\"]\nmax_links = 3", "names no site"),
+            ("[sites.\"my blog\\n\"]\nmax_links = 3", "names no site"),
+        ];
+        for (text, expected) in refused {
+            let err = RawConfig::parse(text).unwrap().validate().unwrap_err();
+            assert!(format!("{err:#}").contains(expected), "{text:?}: {err:#}");
+        }
+        let fine = [
+            "[server]\nmax_content_bytes = 3145728",
+            "[policy]\nmin_content_chars = 100\nmax_content_chars = 0",
+            "[sites.\"my blog\"]\nmax_links = 3",
+        ];
+        for text in fine {
+            let parsed = RawConfig::parse(text).unwrap();
+            assert!(parsed.validate().is_ok(), "refused {text:?}");
         }
     }
 }

@@ -6,7 +6,7 @@
 //! produces a [`Reason`] with a stable code, so operators and client code can tell them apart.
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use ipnet::IpNet;
 use serde::Deserialize;
 
@@ -155,9 +155,23 @@ impl Policy {
             max_content_chars: s.max_content_chars,
             trust_approved_authors: s.trust_approved_authors,
         };
-        // Until a model is loaded, the defaults of a model that measured nothing; checks
-        // that the overrides agree among themselves.
-        policy.adopt_model_thresholds(Thresholds::UNMEASURED)?;
+        ensure!(
+            s.max_content_chars == 0 || s.min_content_chars <= s.max_content_chars,
+            "min_content_chars {} must not exceed max_content_chars {}: every comment would be \
+             held",
+            s.min_content_chars,
+            s.max_content_chars
+        );
+        // Only the config's own thresholds can be checked against each other here: the
+        // model's, which fill in the rest, are known once it is loaded
+        // (`adopt_model_thresholds`). Until then, those of a model that measured nothing.
+        if let (Some(hold), Some(reject)) = (overrides.hold, overrides.reject) {
+            ensure!(
+                hold <= reject,
+                "hold_threshold {hold} must not exceed reject_threshold {reject}"
+            );
+        }
+        policy.thresholds = policy.combined(Thresholds::UNMEASURED);
         Ok(policy)
     }
 
@@ -165,24 +179,31 @@ impl Policy {
     /// that the result is ordered. Called once the model is loaded.
     pub fn adopt_model_thresholds(&mut self, model: Thresholds) -> anyhow::Result<()> {
         let o = self.overrides;
-        let hold = o.hold.unwrap_or(model.hold);
-        let reject = o.reject.unwrap_or(model.reject);
-        // A trusted author is never held to a stricter standard than anyone else.
-        let trusted_reject = o.trusted_reject.unwrap_or(model.trusted_reject.max(reject));
+        let combined = self.combined(model);
         let source = |set: Option<f64>| if set.is_some() { "config" } else { "model" };
-        if hold > reject {
+        if combined.hold > combined.reject {
             bail!(
-                "hold_threshold {hold} (from the {}) must not exceed reject_threshold {reject} (from the {})",
+                "hold_threshold {} (from the {}) must not exceed reject_threshold {} (from the {})",
+                combined.hold,
                 source(o.hold),
+                combined.reject,
                 source(o.reject)
             );
         }
-        self.thresholds = Thresholds {
-            hold,
-            reject,
-            trusted_reject,
-        };
+        self.thresholds = combined;
         Ok(())
+    }
+
+    /// The config's thresholds where it sets them, else `model`'s.
+    fn combined(&self, model: Thresholds) -> Thresholds {
+        let o = self.overrides;
+        let reject = o.reject.unwrap_or(model.reject);
+        Thresholds {
+            hold: o.hold.unwrap_or(model.hold),
+            reject,
+            // A trusted author is never held to a stricter standard than anyone else.
+            trusted_reject: o.trusted_reject.unwrap_or(model.trusted_reject.max(reject)),
+        }
     }
 
     #[cfg(test)]
@@ -756,6 +777,22 @@ mod tests {
                 p.thresholds.trusted_reject
             ),
             (0.3, 0.999, 0.999)
+        );
+        // A threshold that only the defaults of an unmeasured model would contradict is
+        // judged against the model's own once it is loaded.
+        let mut p = policy("reject_threshold = 0.4");
+        p.adopt_model_thresholds(model).unwrap();
+        assert_eq!((p.thresholds.hold, p.thresholds.reject), (0.3, 0.4));
+        let err = Policy::from_table(
+            &"hold_threshold = 0.6\nreject_threshold = 0.5"
+                .parse()
+                .unwrap(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "hold_threshold 0.6 must not exceed reject_threshold 0.5"
         );
         let mut p = policy("hold_threshold = 0.98");
         let err = p.adopt_model_thresholds(model).unwrap_err().to_string();

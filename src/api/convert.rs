@@ -85,11 +85,18 @@ fn verdict_to_pb(verdict: Verdict) -> pb::Verdict {
     }
 }
 
-/// A client's timestamp, to the microsecond. Out-of-range values (nanos outside
-/// `0..1e9`, or beyond what microseconds in an i64 hold, ±292,000 years) are refused.
+/// A client's timestamp, to the microsecond. Values `google.protobuf.Timestamp` does not
+/// allow (nanos outside `0..1e9`, a time outside the years 1 to 9999) are refused: stored,
+/// one would come back in every page of the review queue, and JSON tools (grpcurl, `buf
+/// curl`) refuse to print such a timestamp, so the page could no longer be read with them.
 fn timestamp_from_pb(t: PbTimestamp) -> Result<Timestamp, Error> {
-    let invalid = || Error::invalid("comment.submitted_at", "is not a valid timestamp");
-    if !(0..1_000_000_000).contains(&t.nanos) {
+    let invalid = || {
+        Error::invalid(
+            "comment.submitted_at",
+            "is not a valid timestamp (years 1 to 9999, nanos 0 to 999,999,999)",
+        )
+    };
+    if !(0..1_000_000_000).contains(&t.nanos) || !TIMESTAMP_SECONDS.contains(&t.seconds) {
         return Err(invalid());
     }
     t.seconds
@@ -98,6 +105,10 @@ fn timestamp_from_pb(t: PbTimestamp) -> Result<Timestamp, Error> {
         .map(Timestamp)
         .ok_or_else(invalid)
 }
+
+/// The seconds of `google.protobuf.Timestamp`'s range: 0001-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59Z.
+const TIMESTAMP_SECONDS: std::ops::RangeInclusive<i64> = -62_135_596_800..=253_402_300_799;
 
 fn timestamp_to_pb(t: Timestamp) -> PbTimestamp {
     PbTimestamp {
@@ -163,11 +174,26 @@ mod tests {
         );
         let before_1970 = timestamp_to_pb(Timestamp(-1));
         assert_eq!(timestamp_from_pb(before_1970).unwrap(), Timestamp(-1));
+        for seconds in [-62_135_596_800, 253_402_300_799] {
+            let edge = PbTimestamp { seconds, nanos: 0 };
+            assert_eq!(
+                timestamp_from_pb(edge).unwrap(),
+                Timestamp(seconds * 1_000_000)
+            );
+        }
     }
 
     #[test]
     fn impossible_timestamps_are_refused_with_the_field() {
-        for (seconds, nanos) in [(0, -1), (0, 1_000_000_000), (i64::MAX, 0), (i64::MIN, 0)] {
+        for (seconds, nanos) in [
+            (0, -1),
+            (0, 1_000_000_000),
+            (i64::MAX, 0),
+            (i64::MIN, 0),
+            (2_000_000_000_000, 0),
+            (253_402_300_800, 0),
+            (-62_135_596_801, 0),
+        ] {
             match timestamp_from_pb(PbTimestamp { seconds, nanos }) {
                 Err(Error::InvalidArgument { field, .. }) => {
                     assert_eq!(field, "comment.submitted_at")
