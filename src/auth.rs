@@ -56,12 +56,14 @@ impl Tokens {
     pub fn new(entries: impl IntoIterator<Item = (String, String, Role)>) -> anyhow::Result<Self> {
         let entries: Vec<_> = entries.into_iter().collect();
         for (i, (name, token, _)) in entries.iter().enumerate() {
-            // A header value carries visible ASCII, and `authorize` trims what it receives:
-            // any other token could never be presented, and would lock its holder out.
-            if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            // A header value carries visible ASCII and spaces, and `authorize` trims what it
+            // receives: any other token could never be presented, and would lock its holder
+            // out.
+            if token.trim() != token || !token.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
                 bail!(
-                    "auth token {name:?} may hold only visible ASCII characters (no spaces, \
-                     control or non-ASCII characters), since it travels in a gRPC header"
+                    "auth token {name:?} may hold only visible ASCII characters and inner \
+                     spaces (no control or non-ASCII characters, no spaces at its ends), since \
+                     it travels in a gRPC header"
                 );
             }
             if token.len() < MIN_TOKEN_LEN {
@@ -183,6 +185,7 @@ mod tests {
         // spaces, a control character, non-ASCII letters (nine of them are 18 bytes).
         for token in [
             "abcdefghijklmnopqrst ",
+            " abcdefghijklmnopqrst",
             "                    ",
             "abcdefghij\u{1}klmnopqrst",
             "ééééééééé",
@@ -193,5 +196,9 @@ mod tests {
                 "{token:?}: {err}"
             );
         }
+        let spaced = "correct horse battery staple";
+        let t = Tokens::new([("a".into(), spaced.into(), Role::Backend)]).unwrap();
+        let header = format!("Bearer {spaced}");
+        assert!(t.authorize(Some(&header), Api::Moderation).is_ok());
     }
 }

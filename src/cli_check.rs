@@ -90,12 +90,15 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
         .check_comment(request)
         .await
         .map_err(|s| match s.code() {
-            // tonic reports its own timeout as Cancelled.
-            Code::Cancelled | Code::DeadlineExceeded => anyhow::anyhow!(
-                "{} sent no decision within {} s (--timeout)",
-                args.server,
-                args.timeout
-            ),
+            // tonic reports its own timeout as Cancelled, "Timeout expired"; a Cancelled of
+            // another cause is reported as it is.
+            Code::Cancelled | Code::DeadlineExceeded if s.message().contains("Timeout expired") => {
+                anyhow::anyhow!(
+                    "{} sent no decision within {} s (--timeout)",
+                    args.server,
+                    args.timeout
+                )
+            }
             code => anyhow::anyhow!("{code:?}: {}", s.message()),
         })?
         .into_inner()

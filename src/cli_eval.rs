@@ -126,19 +126,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         ("test set".into(), test, evaluation, seen)
     } else {
         let (split, (folds, names)) = match args.kfold {
-            Some(k) => {
-                let spam = train_examples.iter().filter(|e| e.is_spam).count();
-                let ham = train_examples.len() - spam;
-                anyhow::ensure!(
-                    spam.min(ham) >= 2,
-                    "--kfold needs at least 2 examples of each class, or a fold would be \
-                         trained without one; the data has {spam} spam and {ham} ham"
-                );
-                (
-                    format!("stratified {k}-fold, seed {}", args.seed),
-                    evaluation::kfold(&train_examples, k as usize, args.seed),
-                )
-            }
+            Some(k) => (
+                format!("stratified {k}-fold, seed {}", args.seed),
+                evaluation::kfold(&train_examples, k as usize, args.seed),
+            ),
             None => {
                 let (folds, names) = evaluation::by_source(&train_examples);
                 anyhow::ensure!(
@@ -150,6 +141,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 ("leave one source out".to_string(), (folds, names))
             }
         };
+        if let Some(reason) = evaluation::fold_missing_a_class(&train_examples, &folds, &names) {
+            let spam = train_examples.iter().filter(|e| e.is_spam).count();
+            anyhow::bail!(
+                "cannot cross-validate {} spam and {} ham this way: {reason}",
+                spam,
+                train_examples.len() - spam
+            );
+        }
         let seen = seen_in_other_folds(&train_examples, &folds);
         crate::report!("{split}: {} folds", names.len());
         let evaluation = evaluation::cross_validate(

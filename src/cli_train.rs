@@ -157,40 +157,40 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let budget = Budget::default();
 
     let k = args.cv as usize;
-    let evaluation = if spam.min(ham) < MIN_TO_CROSS_VALIDATE {
-        // A class with one example leaves the fold holding it with none to learn from; the
-        // model is still trained, on everything, as the service learns from its first labels.
-        let why = format!(
-            "Not measured: with {spam} spam and {ham} ham, a fold would be trained without \
-             any example of a class (cross-validation needs at least {MIN_TO_CROSS_VALIDATE} of each)."
-        );
-        crate::report!("{why}");
-        Evaluation::Skipped(why)
-    } else {
-        crate::report!("{k}-fold stratified cross-validation (seed {}):", args.seed);
-        let started = Instant::now();
-        let (folds, names) = evaluation::kfold(&examples, k, args.seed);
-        let held_out = evaluation::cross_validate(
-            &examples,
-            &samples,
-            &folds,
-            &names,
-            &options,
-            &budget,
-            |fold| {
-                crate::report!(
-                    "  {}/{k}: trained on {}, scored {} held-out",
-                    fold.name,
-                    fold.trained_on,
-                    fold.members.len()
-                );
-            },
-        )?;
-        crate::report!("  done in {:.1} s", started.elapsed().as_secs_f64());
-        let tables = Summary::new(&held_out, &examples).markdown();
-        crate::report!("\n{tables}");
-        Evaluation::Measured(tables)
-    };
+    let (folds, names) = evaluation::kfold(&examples, k, args.seed);
+    let evaluation =
+        if let Some(reason) = evaluation::fold_missing_a_class(&examples, &folds, &names) {
+            // The model is still trained, on everything, as the service learns from its first
+            // labels; only the measurement is impossible.
+            let why = format!(
+                "Not measured: with {spam} spam and {ham} ham in {k} stratified folds, {reason}."
+            );
+            crate::report!("{why}");
+            Evaluation::Skipped(why)
+        } else {
+            crate::report!("{k}-fold stratified cross-validation (seed {}):", args.seed);
+            let started = Instant::now();
+            let held_out = evaluation::cross_validate(
+                &examples,
+                &samples,
+                &folds,
+                &names,
+                &options,
+                &budget,
+                |fold| {
+                    crate::report!(
+                        "  {}/{k}: trained on {}, scored {} held-out",
+                        fold.name,
+                        fold.trained_on,
+                        fold.members.len()
+                    );
+                },
+            )?;
+            crate::report!("  done in {:.1} s", started.elapsed().as_secs_f64());
+            let tables = Summary::new(&held_out, &examples).markdown();
+            crate::report!("\n{tables}");
+            Evaluation::Measured(tables)
+        };
 
     let created = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let training_data = describe_data(&files, args.data_note.as_deref());
@@ -214,15 +214,22 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // the old card.
     let staged_model = with_suffix(&model_path, ".new");
     let staged_card = with_suffix(&card_path, ".new");
+    // A rename onto a folder would fail after the model's had succeeded.
+    for path in [&model_path, &card_path] {
+        ensure!(
+            !path.is_dir(),
+            "cannot write {}: it is a folder",
+            path.display()
+        );
+    }
     let written = write_model_and_card(
         model,
         &staged_model,
         &staged_card,
         |classifier, size, load_ms| {
             crate::report!(
-                "trained on all {} examples in {train_seconds:.1} s; wrote {} ({size} bytes, version {}, loads in {load_ms:.1} ms)",
+                "trained on all {} examples in {train_seconds:.1} s: {size} bytes, version {}, loads in {load_ms:.1} ms",
                 examples.len(),
-                model_path.display(),
                 classifier.version()
             );
             let card = render_card(&CardFacts {
@@ -264,17 +271,19 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot write {}", card_path.display()))
     });
     if written.is_err() {
-        let _ = fs::remove_file(&staged_model);
-        let _ = fs::remove_file(&staged_card);
+        // Including the model writer's own staging file, left when its write failed.
+        for staged in [
+            &staged_model,
+            &staged_card,
+            &with_suffix(&staged_model, ".tmp"),
+        ] {
+            let _ = fs::remove_file(staged);
+        }
     }
     written?;
-    crate::report!("wrote {}", card_path.display());
+    crate::report!("wrote {} and {}", model_path.display(), card_path.display());
     Ok(())
 }
-
-/// Fewest examples of each class for the card's cross-validation: with one, the fold
-/// holding it would be trained without its class.
-const MIN_TO_CROSS_VALIDATE: usize = 2;
 
 /// The card's held-out evaluation: its tables, or why there are none.
 enum Evaluation {
@@ -474,16 +483,22 @@ fn render_card(f: &CardFacts) -> String {
             )
         }
     };
-    let calibration_limits = match f.split {
-        CalibrationSplit::Uncalibrated => {
-            "The model is uncalibrated and its thresholds unmeasured: train it again once there \
-             are ten labelled examples of each class."
-        }
-        _ => {
+    let (probability, calibration_limits) = match f.split {
+        CalibrationSplit::Uncalibrated => (
+            "naive Bayes' own (uncalibrated) probability",
+            format!(
+                "The model is uncalibrated and its thresholds unmeasured: train it again once \
+                 there are {} labelled examples of each class.",
+                train::MIN_CALIBRATION_EXAMPLES
+            ),
+        ),
+        _ => (
+            "the calibrated probability",
             "Calibration is one slope per feature group and one intercept: it fixes \
              overconfidence on average, not for every kind of comment; the reliability table \
              shows how far it holds on this data."
-        }
+                .to_string(),
+        ),
     };
     let evaluation = match f.evaluation {
         Evaluation::Measured(tables) => format!(
@@ -499,8 +514,8 @@ fn render_card(f: &CardFacts) -> String {
         "\
 # Model card: `{version}`
 
-Naive-Bayes spam classifier for commentguard. Given a comment, it returns the calibrated \
-probability that the comment is spam and the features that pushed the verdict most.
+Naive-Bayes spam classifier for commentguard. Given a comment, it returns {probability} \
+ that the comment is spam and the features that pushed the verdict most.
 
 | | |
 |---|---|
@@ -783,10 +798,33 @@ mod tests {
         );
         assert!(card.contains("naive Bayes' own posterior"), "{card}");
         assert!(!card.contains("Platt scaling"), "{card}");
+        assert!(
+            card.contains("returns naive Bayes' own (uncalibrated)"),
+            "{card}"
+        );
         let classifier = Classifier::load(&dir.path().join("few.cgm")).unwrap();
         let spam = classifier.score(&crate::comment::sample("free money at my channel"));
         let ham = classifier.score(&crate::comment::sample("nice post"));
         assert!(spam.spam_probability > ham.spam_probability);
+
+        // Two spam, but of two collections: stratification deals each collection apart,
+        // and both land in one fold, so that fold's model would have no spam either.
+        let lines = ["a/x", "b/x"]
+            .into_iter()
+            .enumerate()
+            .flat_map(|(g, source)| {
+                (0..5).map(move |i| {
+                    let text = format!("comment {i} of {source}");
+                    record(10 * g + i, &text, i == 0, source, "")
+                })
+            });
+        let groups = dataset(dir.path(), "groups.jsonl", lines);
+        train_with(&["--data", &groups, "--out", out.to_str().unwrap()]).unwrap();
+        let grouped = fs::read_to_string(dir.path().join("few.md")).unwrap();
+        assert!(
+            grouped.contains("would be trained without any spam"),
+            "{grouped}"
+        );
 
         let only_ham = dataset(dir.path(), "ham.jsonl", [record(0, "hi", false, "s", "")]);
         let err = train_with(&["--data", &only_ham, "--out", out.to_str().unwrap()]).unwrap_err();
@@ -832,6 +870,24 @@ mod tests {
             (fs::read(&model).unwrap(), fs::read(&card).unwrap()),
             before
         );
+        let mut left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["m.cgm", "m.md"]);
+
+        // A failure while staging (a folder where the staged model goes): the earlier files
+        // stay, and the model writer's own staging file is cleaned up.
+        let blocker = dir.path().join("m.cgm.new");
+        fs::create_dir_all(blocker.join("x")).unwrap();
+        let err = train_with(&["--data", FIXTURE, "--out", out, "--cv", "3"]).unwrap_err();
+        assert!(format!("{err:#}").contains("m.cgm.new"), "{err:#}");
+        assert_eq!(
+            (fs::read(&model).unwrap(), fs::read(&card).unwrap()),
+            before
+        );
+        fs::remove_dir_all(&blocker).unwrap();
         let mut left: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

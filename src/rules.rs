@@ -342,7 +342,8 @@ fn parse_net(text: &str) -> anyhow::Result<IpNet> {
     Ok(IpNet::from(ip))
 }
 
-/// Counts links the way the classifier reads them ([`features::links`]): in the comment's
+/// Counts links the way the classifier reads them ([`features::links`]), in pieces of text
+/// split at `,;()|` as well: in the comment's
 /// plain text (tags replaced by their `href`, entities decoded), one per run of text that
 /// holds `http://`, `https://` or `www.` or is a bare domain such as `bit.ly/x`, so writing
 /// links without a scheme does not slip past the limit, and a redirect carrying another
@@ -356,7 +357,12 @@ fn parse_net(text: &str) -> anyhow::Result<IpNet> {
 /// (`<img src>`, `title`) is not a link a reader sees, and does not count.
 fn count_links(content: &str, permalink: &str) -> usize {
     let text = plain_text(content);
-    let mut links = features::links(&text).peekable();
+    // Links joined by punctuation (`bit.ly/a,bit.ly/b`, `(http://a)(http://b)`) are one run
+    // of text to the classifier; a limit on links must not be dodged by leaving out spaces.
+    let mut links = text
+        .split([',', ';', '(', ')', '|'])
+        .flat_map(features::links)
+        .peekable();
     // Most comments have no links; only those need the page read.
     if links.peek().is_none() {
         return 0;
@@ -615,6 +621,13 @@ mod tests {
             1
         );
         assert_eq!(count_links("done.Next, see main.rs or mail x@y.co", ""), 0);
+        for joined in [
+            "http://a.example,http://b.example,http://c.example",
+            "bit.ly/a,bit.ly/b;bit.ly/c",
+            "(http://a.example)(http://b.example)|www.c.example",
+        ] {
+            assert_eq!(count_links(joined, ""), 3, "{joined}");
+        }
         let p = policy("max_links = 2");
         assert_eq!(
             codes(
@@ -720,13 +733,16 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The rule's link count is the classifier's: whatever a comment holds, the rule
-        /// and the classifier's link-count feature agree on it.
+        /// The rule's link count is the classifier's: whatever a comment holds (but links
+        /// joined by punctuation, which the rule counts apart), the rule and the
+        /// classifier's link-count feature agree on it.
         #[test]
         fn the_rule_counts_the_links_the_classifier_counts(
             content in "(\\PC|http://|HTTPS://|www\\.|bit\\.ly/x|example\\.com|done\\.Next|youtu\\.be/KQ6zr6kCPj8|watch\\?v=KQ6zr6kCPj8|&amp;|&hellip;|…| |<a |<A\n|href=|\"|>|</a>){0,60}",
             on_page in proptest::bool::ANY,
         ) {
+            // Where punctuation joins links the rule counts each; elsewhere, the same.
+            let content = content.replace([',', ';', '(', ')', '|'], " ");
             let mut c = comment(&content);
             if on_page {
                 c.permalink = "https://www.youtube.com/watch?v=KQ6zr6kCPj8".into();

@@ -115,7 +115,7 @@ impl Store {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.flush())
             .await
-            .map_err(|e| Error::Corrupt(format!("the flush of the database failed: {e}")))??;
+            .map_err(|e| Error::Storage(sled::Error::Io(std::io::Error::other(e))))??;
         Ok(())
     }
 

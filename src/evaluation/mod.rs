@@ -108,6 +108,33 @@ pub fn cross_validate(
     Ok(evaluation)
 }
 
+/// Why cross-validating over `folds` cannot work, if it cannot: the first fold whose
+/// training part (every other fold) lacks a class, since naive Bayes needs an example of
+/// each. Checked on the folds themselves, because stratification deals each collection's
+/// examples separately, and two spam of two collections can share a fold.
+pub fn fold_missing_a_class(
+    examples: &[Example],
+    folds: &[usize],
+    names: &[String],
+) -> Option<String> {
+    names.iter().enumerate().find_map(|(fold, name)| {
+        let has = |spam: bool| {
+            examples
+                .iter()
+                .zip(folds)
+                .any(|(e, &f)| f != fold && e.is_spam == spam)
+        };
+        let missing = [(false, "ham"), (true, "spam")]
+            .into_iter()
+            .find(|&(spam, _)| !has(spam))?
+            .1;
+        Some(format!(
+            "the model for {name} would be trained without any {missing}: every {missing} \
+             example is in that fold"
+        ))
+    })
+}
+
 /// Trains on one set and scores another.
 pub fn holdout(
     train_examples: &[Example],
