@@ -2,7 +2,6 @@
 //! trying a policy out by hand and for smoke-testing a deployment.
 
 use std::io::Read;
-
 use std::time::Duration;
 
 use anyhow::{Context, bail};

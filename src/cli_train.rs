@@ -114,6 +114,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(dir) = model_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
+    // A rename onto a folder would fail, perhaps after the model's had succeeded.
+    for path in [&model_path, &card_path] {
+        ensure!(
+            !path.is_dir(),
+            "cannot write {}: it is a folder",
+            path.display()
+        );
+    }
 
     let pages = train::Pages::read_option(args.pages.as_deref())?;
     let mut examples: Vec<Example> = Vec::new();
@@ -166,7 +174,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 "Not measured: with {spam} spam and {ham} ham in {k} stratified folds, {reason}."
             );
             crate::report!("{why}");
-            Evaluation::Skipped(why)
+            CardEvaluation::Skipped(why)
         } else {
             crate::report!("{k}-fold stratified cross-validation (seed {}):", args.seed);
             let started = Instant::now();
@@ -189,7 +197,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             crate::report!("  done in {:.1} s", started.elapsed().as_secs_f64());
             let tables = Summary::new(&held_out, &examples).markdown();
             crate::report!("\n{tables}");
-            Evaluation::Measured(tables)
+            CardEvaluation::Measured(tables)
         };
 
     let created = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
@@ -214,14 +222,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // the old card.
     let staged_model = with_suffix(&model_path, ".new");
     let staged_card = with_suffix(&card_path, ".new");
-    // A rename onto a folder would fail after the model's had succeeded.
-    for path in [&model_path, &card_path] {
-        ensure!(
-            !path.is_dir(),
-            "cannot write {}: it is a folder",
-            path.display()
-        );
-    }
     let written = write_model_and_card(
         model,
         &staged_model,
@@ -286,7 +286,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 }
 
 /// The card's held-out evaluation: its tables, or why there are none.
-enum Evaluation {
+enum CardEvaluation {
     Measured(String),
     Skipped(String),
 }
@@ -360,7 +360,7 @@ struct CardFacts<'a> {
     data_note: Option<&'a str>,
     examples: &'a [Example],
     args: &'a TrainArgs,
-    evaluation: &'a Evaluation,
+    evaluation: &'a CardEvaluation,
     model: &'a TrainedModel,
     split: CalibrationSplit,
     vocabulary: usize,
@@ -501,14 +501,14 @@ fn render_card(f: &CardFacts) -> String {
         ),
     };
     let evaluation = match f.evaluation {
-        Evaluation::Measured(tables) => format!(
+        CardEvaluation::Measured(tables) => format!(
             "Stratified {}-fold cross-validation (strata: source group × label, seed {}): every \
              example was scored once by a model trained on the other folds, with the same code \
              path the service uses. No number below comes from data the scoring model was \
              trained on.\n\n{tables}",
             a.cv, a.seed
         ),
-        Evaluation::Skipped(why) => format!("{why}\n"),
+        CardEvaluation::Skipped(why) => format!("{why}\n"),
     };
     format!(
         "\

@@ -342,15 +342,15 @@ fn parse_net(text: &str) -> anyhow::Result<IpNet> {
     Ok(IpNet::from(ip))
 }
 
-/// Counts links the way the classifier reads them ([`features::links`]), in pieces of text
-/// split at `,;()|` as well: in the comment's
-/// plain text (tags replaced by their `href`, entities decoded), one per run of text that
+/// Counts links the way the classifier reads them ([`features::links`]) in the comment's
+/// plain text (tags replaced by their `href`, entities decoded): one per run of text that
 /// holds `http://`, `https://` or `www.` or is a bare domain such as `bit.ly/x`, so writing
 /// links without a scheme does not slip past the limit, and a redirect carrying another
-/// address in its query is the one link a reader follows. A link to the page the comment
-/// is posted on (`permalink`, see [`crate::classifier::page`]) does not count: a comment
-/// linking two moments of the video it is under links nowhere else, and the classifier
-/// does not count such links either. An anchor showing its own address
+/// address in its query is the one link a reader follows. Unlike the classifier, the rule
+/// also splits runs at `,;()|`, so links joined by punctuation count apart. A link to the
+/// page the comment is posted on (`permalink`, see [`crate::classifier::page`]) does not
+/// count: a comment linking two moments of the video it is under links nowhere else, and
+/// the classifier does not count such links either. An anchor showing its own address
 /// (`<a href="https://x.example">https://x.example</a>`) is one link, as for the
 /// classifier; a label showing another address is a second link, and an anchor whose
 /// `href` is not a web address hides nothing. An address only in another attribute
