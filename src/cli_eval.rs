@@ -141,7 +141,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 ("leave one source out".to_string(), (folds, names))
             }
         };
-        if let Some(reason) = evaluation::fold_missing_a_class(&train_examples, &folds, &names) {
+        if let Some(reason) = evaluation::unusable_fold(&train_examples, &folds, &names) {
             let spam = train_examples.iter().filter(|e| e.is_spam).count();
             anyhow::bail!(
                 "cannot cross-validate {} spam and {} ham this way: {reason}",

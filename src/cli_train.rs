@@ -166,39 +166,38 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 
     let k = args.cv as usize;
     let (folds, names) = evaluation::kfold(&examples, k, args.seed);
-    let evaluation =
-        if let Some(reason) = evaluation::fold_missing_a_class(&examples, &folds, &names) {
-            // The model is still trained, on everything, as the service learns from its first
-            // labels; only the measurement is impossible.
-            let why = format!(
-                "Not measured: with {spam} spam and {ham} ham in {k} stratified folds, {reason}."
-            );
-            crate::report!("{why}");
-            CardEvaluation::Skipped(why)
-        } else {
-            crate::report!("{k}-fold stratified cross-validation (seed {}):", args.seed);
-            let started = Instant::now();
-            let held_out = evaluation::cross_validate(
-                &examples,
-                &samples,
-                &folds,
-                &names,
-                &options,
-                &budget,
-                |fold| {
-                    crate::report!(
-                        "  {}/{k}: trained on {}, scored {} held-out",
-                        fold.name,
-                        fold.trained_on,
-                        fold.members.len()
-                    );
-                },
-            )?;
-            crate::report!("  done in {:.1} s", started.elapsed().as_secs_f64());
-            let tables = Summary::new(&held_out, &examples).markdown();
-            crate::report!("\n{tables}");
-            CardEvaluation::Measured(tables)
-        };
+    let evaluation = if let Some(reason) = evaluation::unusable_fold(&examples, &folds, &names) {
+        // The model is still trained, on everything, as the service learns from its first
+        // labels; only the measurement is impossible.
+        let why = format!(
+            "Not measured: with {spam} spam and {ham} ham in {k} stratified folds, {reason}."
+        );
+        crate::report!("{why}");
+        CardEvaluation::Skipped(why)
+    } else {
+        crate::report!("{k}-fold stratified cross-validation (seed {}):", args.seed);
+        let started = Instant::now();
+        let held_out = evaluation::cross_validate(
+            &examples,
+            &samples,
+            &folds,
+            &names,
+            &options,
+            &budget,
+            |fold| {
+                crate::report!(
+                    "  {}/{k}: trained on {}, scored {} held-out",
+                    fold.name,
+                    fold.trained_on,
+                    fold.members.len()
+                );
+            },
+        )?;
+        crate::report!("  done in {:.1} s", started.elapsed().as_secs_f64());
+        let tables = Summary::new(&held_out, &examples).markdown();
+        crate::report!("\n{tables}");
+        CardEvaluation::Measured(tables)
+    };
 
     let created = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let training_data = describe_data(&files, args.data_note.as_deref());
@@ -825,6 +824,21 @@ mod tests {
             grouped.contains("would be trained without any spam"),
             "{grouped}"
         );
+
+        // More folds than examples: the model is trained, nothing is measured.
+        let six = dataset(
+            dir.path(),
+            "six.jsonl",
+            (0..6).map(|i| record(i, &format!("comment number {i}"), i % 2 == 0, "s", "")),
+        );
+        train_with(&["--data", &six, "--out", out.to_str().unwrap(), "--cv", "10"]).unwrap();
+        let surplus = fs::read_to_string(dir.path().join("few.md")).unwrap();
+        assert!(
+            surplus.contains("Not measured: with 3 spam and 3 ham in 10 stratified folds")
+                && surplus.contains("10 folds need at least 10 examples"),
+            "{surplus}"
+        );
+        assert!(!surplus.contains("| fold 7 |"), "{surplus}");
 
         let only_ham = dataset(dir.path(), "ham.jsonl", [record(0, "hi", false, "s", "")]);
         let err = train_with(&["--data", &only_ham, "--out", out.to_str().unwrap()]).unwrap_err();

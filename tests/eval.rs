@@ -302,4 +302,22 @@ fn repeated_texts_are_reported_and_impossible_splits_explained() {
             && stderr.contains("would be trained without any spam"),
         "{stderr}"
     );
+
+    // More folds than examples: the surplus folds would report on nothing.
+    let six = dir.path().join("six.jsonl");
+    let mut lines: Vec<&str> = fixture
+        .lines()
+        .filter(|l| l.contains("\"ham\""))
+        .take(3)
+        .collect();
+    lines.extend(fixture.lines().filter(|l| l.contains("\"spam\"")).take(3));
+    std::fs::write(&six, lines.join("\n")).unwrap();
+    let out = eval(&["--train", six.to_str().unwrap(), "--kfold", "10"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot cross-validate 3 spam and 3 ham")
+            && stderr.contains("would hold no example to test: 10 folds need at least 10"),
+        "{stderr}"
+    );
 }

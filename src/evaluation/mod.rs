@@ -108,16 +108,20 @@ pub fn cross_validate(
     Ok(evaluation)
 }
 
-/// Why cross-validating over `folds` cannot work, if it cannot: the first fold whose
+/// Why cross-validating over `folds` cannot work, if it cannot: the first fold that holds
+/// no example (more folds than examples), so its row would report on nothing, or whose
 /// training part (every other fold) lacks a class, since naive Bayes needs an example of
 /// each. Checked on the folds themselves, because stratification deals each collection's
 /// examples separately, and two spam of two collections can share a fold.
-pub fn fold_missing_a_class(
-    examples: &[Example],
-    folds: &[usize],
-    names: &[String],
-) -> Option<String> {
+pub fn unusable_fold(examples: &[Example], folds: &[usize], names: &[String]) -> Option<String> {
     names.iter().enumerate().find_map(|(fold, name)| {
+        if !folds.contains(&fold) {
+            return Some(format!(
+                "{name} would hold no example to test: {} folds need at least {} examples",
+                names.len(),
+                names.len()
+            ));
+        }
         let has = |spam: bool| {
             examples
                 .iter()
