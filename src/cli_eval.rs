@@ -102,6 +102,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     for path in [&args.json, &args.predictions].into_iter().flatten() {
         can_write(path)?;
     }
+    if let Some(dir) = &args.plot {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the chart folder {}", dir.display()))?;
+    }
     let pages = train::Pages::read_option(args.pages.as_deref())?;
     let train_examples = read_all(&args.train, &pages)?;
     let started = Instant::now();
@@ -172,10 +176,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     crate::report!("evaluated in {:.1} s\n", started.elapsed().as_secs_f64());
     if seen_in_training > 0 {
         crate::report!(
-            "warning: {seen_in_training} of the {} evaluated comments were scored by a model \
+            "warning: {seen_in_training} of the {} evaluated comments {} scored by a model \
              trained on a comment of the same text, which inflates every figure below; \
              de-duplicate the data for an honest measure.\n",
-            evaluated.len()
+            evaluated.len(),
+            if seen_in_training == 1 { "was" } else { "were" }
         );
     }
     let summary = Summary::new(&evaluation, &evaluated);
@@ -218,6 +223,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             .map(|b| (b.mean_predicted, b.observed_spam, b.comments))
             .collect();
         // Folds choose their own thresholds; the charts mark the median of them.
+        let thresholds_note = match evaluation.folds.len() {
+            1 => String::new(),
+            n => format!("median of {n} folds"),
+        };
         let median = |pick: fn(&Thresholds) -> f64| {
             let mut values: Vec<f64> = evaluation
                 .folds
@@ -236,6 +245,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             reliability: &reliability,
             hold_threshold: median(|t| t.hold),
             reject_threshold: median(|t| t.reject),
+            thresholds_note: &thresholds_note,
         };
         for path in plot::draw(dir, &input)? {
             crate::report!("wrote {}", path.display());

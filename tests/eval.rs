@@ -165,6 +165,23 @@ fn refuses_missing_splits_and_bad_files_with_a_reason() {
     let folder = dir.path().to_str().unwrap();
     let out = eval(&["--train", FIXTURE, "--kfold", "2", "--predictions", folder]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("it is a folder"));
+    // A chart folder that cannot be made (here, under a file) is found before the folds run.
+    let under_a_file = Path::new(FIXTURE).join("charts");
+    let out = eval(&[
+        "--train",
+        FIXTURE,
+        "--kfold",
+        "2",
+        "--plot",
+        under_a_file.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot create the chart folder"),
+        "{stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("folds"));
 }
 
 /// `--pages` places the records of each listed source on its page, in the training and the

@@ -34,6 +34,10 @@ pub struct PlotInput<'a> {
     /// (Also marked as operating points on the ROC curve, from the scores above.)
     pub hold_threshold: f64,
     pub reject_threshold: f64,
+    /// Where those thresholds come from when they are not one model's, shown beside them in
+    /// the legends: cross-validation's folds each choose their own, and a chart can mark only
+    /// one of each (e.g. "median of 5 folds"). Empty for a single model's.
+    pub thresholds_note: &'a str,
 }
 
 /// Writes roc.svg, histogram.svg and reliability.svg into `dir` (created if missing) and returns their paths.
@@ -58,6 +62,15 @@ pub fn draw(dir: &Path, input: &PlotInput) -> anyhow::Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// `note` as " (note)", or nothing when it is empty.
+fn bracketed(note: &str) -> String {
+    if note.is_empty() {
+        String::new()
+    } else {
+        format!(" ({note})")
+    }
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -181,6 +194,8 @@ fn clip_roc(points: &[(f64, f64)], x_max: f64) -> Vec<(f64, f64)> {
 struct OperatingPoint {
     name: &'static str,
     threshold: f64,
+    /// Where the threshold comes from, as `bracketed` gives it.
+    note: String,
     color: RGBColor,
     fpr: f64,
     tpr: f64,
@@ -215,6 +230,7 @@ fn paint_roc(root: &Area<'_>, input: &PlotInput<'_>) -> DrawResult {
         Some(OperatingPoint {
             name,
             threshold,
+            note: bracketed(input.thresholds_note),
             color,
             fpr,
             tpr,
@@ -302,22 +318,32 @@ fn paint_roc_panel(
         let color = op.color;
         // An operating point beyond the zoom is left out, not clamped onto the edge, where
         // it would claim a false-positive rate it does not have.
+        // A label near the panel's right edge hangs to the left of its point, inside the chart.
+        let (anchor, dx) = if op.fpr > 0.6 * x_max {
+            (HPos::Right, -8)
+        } else {
+            (HPos::Left, 8)
+        };
         let visible = (op.fpr <= x_max).then(|| {
             EmptyElement::at((op.fpr, op.tpr))
                 + Circle::new((0, 0), 5, color.filled())
                 + Text::new(
-                    format!("{} ≥ {}", op.name, op.threshold),
-                    (8, 4),
-                    (FONT, 13).into_font().color(&color),
+                    format!("{} ≥ {:.3}", op.name, op.threshold),
+                    (dx, 4),
+                    (FONT, 13)
+                        .into_font()
+                        .color(&color)
+                        .pos(Pos::new(anchor, VPos::Top)),
                 )
         });
         let series = chart.draw_series(visible)?;
         if legend.is_some() {
             series
                 .label(format!(
-                    "{} ≥ {}: FPR {}, TPR {}",
+                    "{} ≥ {:.3}{}, classifier alone: FPR {}, TPR {}",
                     op.name,
                     op.threshold,
+                    op.note,
                     percent(op.fpr, 2),
                     percent(op.tpr, 1)
                 ))
@@ -446,7 +472,10 @@ fn paint_histogram(root: &Area<'_>, input: &PlotInput<'_>) -> DrawResult {
                 5,
                 style,
             ))?
-            .label(format!("{name} threshold {t}"))
+            .label(format!(
+                "{name} threshold {t:.3}{}",
+                bracketed(input.thresholds_note)
+            ))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
         // Labels hang left of a line near 1 so that they stay inside the chart.
         let (anchor, dx) = if t > 0.8 {
@@ -457,7 +486,7 @@ fn paint_histogram(root: &Area<'_>, input: &PlotInput<'_>) -> DrawResult {
         chart.plotting_area().draw(
             &(EmptyElement::at((t, y_top))
                 + Text::new(
-                    format!("{name} ≥ {t}"),
+                    format!("{name} ≥ {t:.3}"),
                     (dx, 6 + text_drop),
                     (FONT, 14)
                         .into_font()
@@ -579,6 +608,7 @@ mod tests {
             reliability: &[],
             hold_threshold: 0.5,
             reject_threshold: 0.99,
+            thresholds_note: "",
         }
     }
 
@@ -625,8 +655,9 @@ mod tests {
             ham_scores: &ham,
             spam_scores: &spam,
             reliability: &reliability,
-            hold_threshold: 0.5,
+            hold_threshold: 0.4181354241068897,
             reject_threshold: 0.99,
+            thresholds_note: "median of 5 folds",
         };
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("charts");
@@ -641,14 +672,19 @@ mod tests {
         assert!(roc_svg.contains("youtube-spam, leave one source out"));
         assert!(roc_svg.contains("AUC 0.9876"));
         assert!(roc_svg.contains("chance"));
-        assert!(roc_svg.contains("hold ≥ 0.5: FPR"));
+        assert!(
+            roc_svg.contains("hold ≥ 0.418 (median of 5 folds), classifier alone: FPR"),
+            "{roc_svg}"
+        );
+        assert!(!roc_svg.contains("0.41813"), "thresholds are rounded");
 
         let hist = read(&paths[1]);
         assert!(hist.contains("youtube-spam, leave one source out"));
         assert!(hist.contains("ham (200 comments, 1 invalid skipped)"));
         assert!(hist.contains("spam (120 comments)"));
-        assert!(hist.contains("hold threshold 0.5"));
-        assert!(hist.contains("reject threshold 0.99"));
+        assert!(hist.contains("hold threshold 0.418 (median of 5 folds)"));
+        assert!(hist.contains("reject threshold 0.990 (median of 5 folds)"));
+        assert!(!hist.contains("0.41813"), "thresholds are rounded");
 
         let rel = read(&paths[2]);
         assert!(rel.contains("Reliability — youtube-spam"));
@@ -675,6 +711,7 @@ mod tests {
                 reliability: bins,
                 hold_threshold: f64::NAN,
                 reject_threshold: f64::INFINITY,
+                thresholds_note: "",
             };
             let dir = tempfile::tempdir().unwrap();
             let paths = draw(dir.path(), &input).unwrap();
