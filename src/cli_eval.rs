@@ -24,7 +24,7 @@ pub struct EvalArgs {
     #[arg(long, required = true, num_args = 1..)]
     train: Vec<PathBuf>,
     /// Labelled JSONL to test on, scored by a model trained on --train alone (a test comment
-    /// whose text is also in --train is counted and reported).
+    /// whose text is also in --train is left out of every figure, and counted).
     #[arg(long, num_args = 1..)]
     test: Vec<PathBuf>,
     /// `source permalink` lines giving the page each source's comments were posted on, for
@@ -65,7 +65,8 @@ struct Output<'a> {
     train: &'a [PathBuf],
     test: &'a [PathBuf],
     budget: Budget,
-    /// Evaluated comments scored by a model that was trained on a comment of the same text.
+    /// Evaluated comments scored by a model that was trained on a comment of the same text,
+    /// and so left out of every figure (and of `--predictions`).
     seen_in_training: usize,
     #[serde(flatten)]
     summary: &'a Summary,
@@ -110,79 +111,89 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let train_examples = read_all(&args.train, &pages)?;
     let started = Instant::now();
     let train_samples: Vec<Sample> = train_examples.iter().map(Sample::new).collect();
-    let (split, evaluated, evaluation, seen_in_training): (
-        String,
-        Vec<Example>,
-        Evaluation,
-        usize,
-    ) = if !args.test.is_empty() {
-        let test = read_all(&args.test, &pages)?;
-        let trained_on: HashSet<&str> = train_examples
-            .iter()
-            .map(|e| e.comment.content.as_str())
-            .collect();
-        let seen = test
-            .iter()
-            .filter(|e| trained_on.contains(e.comment.content.as_str()))
-            .count();
-        let evaluation =
-            evaluation::holdout(&train_examples, &train_samples, &test, &options, &budget)?;
-        ("test set".into(), test, evaluation, seen)
-    } else {
-        let (split, (folds, names)) = match args.kfold {
-            Some(k) => (
-                format!("stratified {k}-fold, seed {}", args.seed),
-                evaluation::kfold(&train_examples, k as usize, args.seed),
-            ),
-            None => {
-                let (folds, names) = evaluation::by_source(&train_examples);
-                anyhow::ensure!(
-                    names.len() >= 2,
-                    "--by-source needs at least 2 sources to hold out in turn; the data has \
+    let (split, evaluated, evaluation, seen): (String, Vec<Example>, Evaluation, Vec<bool>) =
+        if !args.test.is_empty() {
+            let test = read_all(&args.test, &pages)?;
+            let trained_on: HashSet<&str> = train_examples
+                .iter()
+                .map(|e| e.comment.content.as_str())
+                .collect();
+            let seen = test
+                .iter()
+                .map(|e| trained_on.contains(e.comment.content.as_str()))
+                .collect();
+            let evaluation =
+                evaluation::holdout(&train_examples, &train_samples, &test, &options, &budget)?;
+            ("test set".into(), test, evaluation, seen)
+        } else {
+            let (split, (folds, names)) = match args.kfold {
+                Some(k) => (
+                    format!("stratified {k}-fold, seed {}", args.seed),
+                    evaluation::kfold(&train_examples, k as usize, args.seed),
+                ),
+                None => {
+                    let (folds, names) = evaluation::by_source(&train_examples);
+                    anyhow::ensure!(
+                        names.len() >= 2,
+                        "--by-source needs at least 2 sources to hold out in turn; the data has \
                          one, {:?}",
-                    names[0]
+                        names[0]
+                    );
+                    ("leave one source out".to_string(), (folds, names))
+                }
+            };
+            if let Some(reason) = evaluation::unusable_fold(&train_examples, &folds, &names) {
+                let spam = train_examples.iter().filter(|e| e.is_spam).count();
+                anyhow::bail!(
+                    "cannot cross-validate {} spam and {} ham this way: {reason}",
+                    spam,
+                    train_examples.len() - spam
                 );
-                ("leave one source out".to_string(), (folds, names))
             }
+            let seen = seen_in_other_folds(&train_examples, &folds);
+            crate::report!("{split}: {} folds", names.len());
+            let evaluation = evaluation::cross_validate(
+                &train_examples,
+                &train_samples,
+                &folds,
+                &names,
+                &options,
+                &budget,
+                |fold| {
+                    crate::report!(
+                        "  {}: trained on {}, tested on {}",
+                        fold.name,
+                        fold.trained_on,
+                        fold.members.len()
+                    )
+                },
+            )?;
+            (split, train_examples, evaluation, seen)
         };
-        if let Some(reason) = evaluation::unusable_fold(&train_examples, &folds, &names) {
-            let spam = train_examples.iter().filter(|e| e.is_spam).count();
-            anyhow::bail!(
-                "cannot cross-validate {} spam and {} ham this way: {reason}",
-                spam,
-                train_examples.len() - spam
-            );
-        }
-        let seen = seen_in_other_folds(&train_examples, &folds);
-        crate::report!("{split}: {} folds", names.len());
-        let evaluation = evaluation::cross_validate(
-            &train_examples,
-            &train_samples,
-            &folds,
-            &names,
-            &options,
-            &budget,
-            |fold| {
-                crate::report!(
-                    "  {}: trained on {}, tested on {}",
-                    fold.name,
-                    fold.trained_on,
-                    fold.members.len()
-                )
-            },
-        )?;
-        (split, train_examples, evaluation, seen)
-    };
     crate::report!("evaluated in {:.1} s\n", started.elapsed().as_secs_f64());
-    if seen_in_training > 0 {
+    // No figure may come from a comment its model was trained on, even as another copy.
+    let seen_in_training = seen.iter().filter(|&&s| s).count();
+    anyhow::ensure!(
+        seen_in_training < evaluated.len(),
+        "every one of the {} evaluated comments was scored by a model trained on a comment of \
+         the same text, so nothing is left to report: test on comments the training data do \
+         not hold",
+        evaluated.len()
+    );
+    let (evaluated, evaluation) = if seen_in_training > 0 {
         crate::report!(
-            "warning: {seen_in_training} of the {} evaluated comments {} scored by a model \
-             trained on a comment of the same text, which inflates every figure below; \
-             de-duplicate the data for an honest measure.\n",
+            "left out {seen_in_training} of the {} evaluated comments: the model that scored \
+             {} was trained on a comment of the same text. No figure below counts {}; \
+             de-duplicate the data to keep {}.\n",
             evaluated.len(),
-            if seen_in_training == 1 { "was" } else { "were" }
+            if seen_in_training == 1 { "it" } else { "each" },
+            if seen_in_training == 1 { "it" } else { "them" },
+            if seen_in_training == 1 { "it" } else { "them" },
         );
-    }
+        evaluation::leave_out(evaluated, evaluation, &seen)
+    } else {
+        (evaluated, evaluation)
+    };
     let summary = Summary::new(&evaluation, &evaluated);
     crate::report!("{}", summary.markdown());
     crate::report!(
@@ -271,7 +282,7 @@ fn read_all(paths: &[PathBuf], pages: &train::Pages) -> anyhow::Result<Vec<Examp
 
 /// How many examples share their text with an example in another fold: a model tested on
 /// one of them was trained on its copy.
-fn seen_in_other_folds(examples: &[Example], folds: &[usize]) -> usize {
+fn seen_in_other_folds(examples: &[Example], folds: &[usize]) -> Vec<bool> {
     let mut folds_of: HashMap<&str, HashSet<usize>> = HashMap::new();
     for (e, &fold) in examples.iter().zip(folds) {
         folds_of
@@ -282,12 +293,12 @@ fn seen_in_other_folds(examples: &[Example], folds: &[usize]) -> usize {
     examples
         .iter()
         .zip(folds)
-        .filter(|&(e, fold)| {
+        .map(|(e, fold)| {
             folds_of[e.comment.content.as_str()]
                 .iter()
                 .any(|f| f != fold)
         })
-        .count()
+        .collect()
 }
 
 fn predictions(evaluation: &Evaluation, examples: &[Example]) -> anyhow::Result<Vec<u8>> {

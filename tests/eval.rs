@@ -184,6 +184,21 @@ fn refuses_missing_splits_and_bad_files_with_a_reason() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("folds"));
 }
 
+/// Dataset lines with new ids and texts, so that a model trained on the originals has seen
+/// none of them.
+fn reworded(lines: &[&str]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|line| {
+            let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+            let text = format!("{} (posted again)", record["text"].as_str().unwrap());
+            record["text"] = text.into();
+            record["id"] = format!("{}-again", record["id"].as_str().unwrap()).into();
+            record.to_string()
+        })
+        .collect()
+}
+
 /// `--pages` places the records of each listed source on its page, in the training and the
 /// test files alike, and says how many, none included; a pages file it cannot use is
 /// refused, naming the line.
@@ -196,11 +211,15 @@ fn pages_place_comments_and_bad_pages_are_refused() {
         "# the fixture's video\nfixture-youtube/Test https://www.youtube.com/watch?v=abcdefghijk\n",
     )
     .unwrap();
+    let fixture = std::fs::read_to_string(FIXTURE).unwrap();
+    let test = dir.path().join("test.jsonl");
+    let lines: Vec<&str> = fixture.lines().collect();
+    std::fs::write(&test, reworded(&lines).join("\n")).unwrap();
     let stdout = succeeded(&eval(&[
         "--train",
         FIXTURE,
         "--test",
-        FIXTURE,
+        test.to_str().unwrap(),
         "--pages",
         pages.to_str().unwrap(),
     ]));
@@ -238,14 +257,17 @@ fn pages_place_comments_and_bad_pages_are_refused() {
 }
 
 /// A test set of ham alone: the spam shares are nothing ("n/a", `null`), not 0% each, and
-/// the ROC chart draws no curve; a test comment also in training is counted and reported.
+/// the ROC chart draws no curve; a test comment also in training is left out of every
+/// figure, counted and said.
 #[test]
 fn a_one_class_test_set_has_no_spam_shares_and_no_roc_curve() {
     let dir = tempfile::tempdir().unwrap();
     let ham_only = dir.path().join("ham.jsonl");
     let fixture = std::fs::read_to_string(FIXTURE).unwrap();
     let ham: Vec<&str> = fixture.lines().filter(|l| l.contains("\"ham\"")).collect();
-    std::fs::write(&ham_only, ham.join("\n")).unwrap();
+    // The fixture's ham, reworded so that training has not seen them.
+    let unseen = reworded(&ham);
+    std::fs::write(&ham_only, unseen.join("\n")).unwrap();
     let json = dir.path().join("eval.json");
     let charts = dir.path().join("charts");
     let stdout = succeeded(&eval(&[
@@ -270,13 +292,43 @@ fn a_one_class_test_set_has_no_spam_shares_and_no_roc_curve() {
     let roc = std::fs::read_to_string(charts.join("roc.svg")).unwrap();
     assert!(roc.contains("no ROC points"));
 
-    // Every test comment is in the training file: said, and counted in the JSON.
-    assert!(stdout.contains(&format!(
-        "warning: {n} of the {n} evaluated comments were scored by a model trained on a \
-         comment of the same text",
-        n = ham.len()
-    )));
-    assert_eq!(report["seen_in_training"], ham.len());
+    assert!(!stdout.contains("left out"), "{stdout}");
+    assert_eq!(report["seen_in_training"], 0);
+
+    // Two test comments are in the training file: left out of the figures, said, counted.
+    let mixed = dir.path().join("mixed.jsonl");
+    std::fs::write(
+        &mixed,
+        format!("{}\n{}\n{}", unseen.join("\n"), ham[0], ham[1]),
+    )
+    .unwrap();
+    let stdout = succeeded(&eval(&[
+        "--train",
+        FIXTURE,
+        "--test",
+        mixed.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]));
+    assert!(
+        stdout.contains(&format!(
+            "left out 2 of the {} evaluated comments: the model that scored each was trained \
+             on a comment of the same text",
+            ham.len() + 2
+        )),
+        "{stdout}"
+    );
+    let report = read_json(&json);
+    assert_eq!(report["seen_in_training"], 2);
+    assert_eq!(report["overall"]["ham"], ham.len(), "{report}");
+
+    // Every test comment is in the training file: nothing honest is left to report.
+    let copies = dir.path().join("copies.jsonl");
+    std::fs::write(&copies, ham.join("\n")).unwrap();
+    let out = eval(&["--train", FIXTURE, "--test", copies.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("so nothing is left to report"), "{stderr}");
 }
 
 /// Copies of a comment in different folds are counted too; and a split that cannot work is
@@ -286,11 +338,12 @@ fn repeated_texts_are_reported_and_impossible_splits_explained() {
     let dir = tempfile::tempdir().unwrap();
     let fixture = std::fs::read_to_string(FIXTURE).unwrap();
     let twice = dir.path().join("twice.jsonl");
-    std::fs::write(&twice, format!("{fixture}\n{fixture}")).unwrap();
+    let again: Vec<&str> = fixture.lines().take(6).collect();
+    std::fs::write(&twice, format!("{fixture}\n{}", again.join("\n"))).unwrap();
     let stdout = succeeded(&eval(&["--train", twice.to_str().unwrap(), "--kfold", "3"]));
-    assert!(stdout.contains("warning: "), "{stdout}");
+    assert!(stdout.contains("left out "), "{stdout}");
     let clean = succeeded(&eval(&["--train", FIXTURE, "--kfold", "3"]));
-    assert!(!clean.contains("warning: "), "{clean}");
+    assert!(!clean.contains("left out "), "{clean}");
 
     let youtube = dir.path().join("youtube.jsonl");
     let one_source: Vec<&str> = fixture

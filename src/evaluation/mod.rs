@@ -139,6 +139,58 @@ pub fn unusable_fold(examples: &[Example], folds: &[usize], names: &[String]) ->
     })
 }
 
+/// `evaluation` and its evaluated `examples` without the ones `left_out` marks: each held-out
+/// verdict and each fold's members re-indexed to what remains. The folds' models and
+/// thresholds are unchanged; only what is reported on shrinks. The scoring time becomes the
+/// kept comments' share of it, so the reported rate stays the measured one.
+pub fn leave_out(
+    examples: Vec<Example>,
+    evaluation: Evaluation,
+    left_out: &[bool],
+) -> (Vec<Example>, Evaluation) {
+    let total = examples.len();
+    let mut new_index = vec![None; total];
+    let mut kept = 0;
+    for (i, &out) in left_out.iter().enumerate() {
+        if !out {
+            new_index[i] = Some(kept);
+            kept += 1;
+        }
+    }
+    let keep = |i: &usize| !left_out[*i];
+    let examples = examples
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep(i))
+        .map(|(_, e)| e)
+        .collect();
+    let held_out = evaluation
+        .held_out
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep(i))
+        .map(|(_, h)| h)
+        .collect();
+    let folds = evaluation
+        .folds
+        .into_iter()
+        .map(|fold| Fold {
+            members: fold.members.iter().filter_map(|&i| new_index[i]).collect(),
+            ..fold
+        })
+        .collect();
+    (
+        examples,
+        Evaluation {
+            held_out,
+            folds,
+            scoring: evaluation
+                .scoring
+                .mul_f64(kept as f64 / total.max(1) as f64),
+        },
+    )
+}
+
 /// Trains on one set and scores another.
 pub fn holdout(
     train_examples: &[Example],
