@@ -4,7 +4,8 @@ the held-out video's comments labelled.
 
 For each video, a stratified share of its comments (``--fractions``) plays the part of the
 labels a site exports with ``commentguard labels``, under a source of its own as an export
-writes it (the site's id, here ``site-<video>``). The rest of the video is the test set.
+writes it (the site's id, here ``site-<video>``), with the page it was posted on as its
+``permalink``, which an export keeps. The rest of the video is the test set.
 Two models are scored on that same test set:
 
 - *without*: trained on the other four videos only, as in ``eval --by-source``;
@@ -61,6 +62,12 @@ def split(comments, fraction, rng):
     return labelled, test
 
 
+def pages():
+    """The permalink of each video's page, from the pages file the evaluation uses."""
+    with (REPO / "models/youtube-spam.pages").open() as lines:
+        return dict(line.split() for line in lines if line.strip() and not line.startswith("#"))
+
+
 def scored(binary, work, train, test):
     """(is_spam, spam_probability) of every `test` comment, trained on `train`."""
     for name, rows in (("train", train), ("test", test)):
@@ -90,6 +97,7 @@ def main():
     with args.data.open() as lines:
         comments = [json.loads(line) for line in lines if line.strip()]
     videos = sorted({c["source"] for c in comments})
+    permalink = pages()
 
     print("| labelled share | labels per video | seed | F1 without | F1 with "
           "| MCC without | MCC with |")
@@ -106,7 +114,8 @@ def main():
                     labelled, test = split([c for c in comments if c["source"] == video],
                                            fraction, rng)
                     site = "site-" + video.rsplit("/", 1)[-1]
-                    labelled = [{**c, "source": site} for c in labelled]
+                    labelled = [{**c, "source": site, "permalink": permalink[video]}
+                                for c in labelled]
                     n_labelled += len(labelled)
                     others = [c for c in comments if c["source"] != video]
                     without += scored(binary, work, others, test)
