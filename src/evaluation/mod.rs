@@ -157,20 +157,8 @@ pub fn leave_out(
             kept += 1;
         }
     }
-    let keep = |i: &usize| !left_out[*i];
-    let examples = examples
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| keep(i))
-        .map(|(_, e)| e)
-        .collect();
-    let held_out = evaluation
-        .held_out
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| keep(i))
-        .map(|(_, h)| h)
-        .collect();
+    let examples = not_left_out(examples, left_out);
+    let held_out = not_left_out(evaluation.held_out, left_out);
     let folds = evaluation
         .folds
         .into_iter()
@@ -189,6 +177,16 @@ pub fn leave_out(
                 .mul_f64(kept as f64 / total.max(1) as f64),
         },
     )
+}
+
+/// The items `left_out` does not mark, in order.
+fn not_left_out<T>(items: Vec<T>, left_out: &[bool]) -> Vec<T> {
+    items
+        .into_iter()
+        .zip(left_out)
+        .filter(|&(_, &out)| !out)
+        .map(|(item, _)| item)
+        .collect()
 }
 
 /// Trains on one set and scores another.
