@@ -62,7 +62,9 @@ emoji. **Shape**: the digit count of numbers, whether there is an emoji. **Link 
 - Every feature counts once per comment (presence), weighted so that each group (words \
 and stems, pairs, triples, characters, links, patterns, shape, punctuation, link count, \
 size) gets a fixed share of a unit-length row, and hashed with XXH3-64 (seeded by the \
-feature's kind) into 2^20 buckets.";
+feature's kind) into 2^20 buckets. The model keeps, for each bucket it learned, 15 more bits \
+of the hash of every feature that filled it, so a new feature that only shares a bucket with \
+one it learned is unknown to it: it is neither scored with that feature's weight nor named.";
 
 /// The [`FeatureKind::Pattern`] of a comment that links to the page it is posted on.
 pub const LINK_TO_PAGE: &str = "a link to this page";
@@ -212,6 +214,12 @@ pub struct Feature {
     /// (`subscribe subscribe subscribe!!`), and counting repetitions let one shouted word
     /// outvote the rest of the comment (it measured worse on held-out data).
     pub index: u32,
+    /// [`CHECK_BITS`] more bits of the feature's hash. About one in eight of a new comment's
+    /// features lands in a bucket that some other training feature filled (2^20 buckets,
+    /// some 135,000 of them used); the model keeps the checks of the features it learned
+    /// ([`super::model::FeatureKeys`]), so such a feature is unknown to it, as it should be,
+    /// instead of scored, and named in explanations, with the other feature's weight.
+    pub check: u16,
     /// Span of [`Features::text`] naming the feature.
     start: u32,
     end: u32,
@@ -342,8 +350,23 @@ pub fn weights_of_counts(counts: &[u32; GROUPS]) -> [f64; GROUPS] {
 /// to [`HASH_BITS`].
 #[inline]
 pub fn bucket(kind: FeatureKind, text: &str) -> u32 {
-    // Masking keeps the low bits; the cast is lossless because the mask is below 2^32.
-    (xxh3_64_with_seed(text.as_bytes(), kind.seed()) & (N_FEATURES as u64 - 1)) as u32
+    hashed(kind, text).0
+}
+
+/// Bits of a feature's hash, the top ones (the bucket takes the bottom), kept as its
+/// [`Feature::check`].
+pub const CHECK_BITS: u32 = 15;
+
+/// A feature's bucket and check, from one XXH3-64 of its text.
+#[inline]
+fn hashed(kind: FeatureKind, text: &str) -> (u32, u16) {
+    let hash = xxh3_64_with_seed(text.as_bytes(), kind.seed());
+    // Masking keeps the low bits; the casts are lossless: the mask is below 2^32, and the
+    // shift leaves CHECK_BITS < 16 bits.
+    (
+        (hash & (N_FEATURES as u64 - 1)) as u32,
+        (hash >> (64 - CHECK_BITS)) as u16,
+    )
 }
 
 /// Room for the names of the features appended after the words (shapes, patterns, domains),
@@ -376,13 +399,14 @@ impl<F: FnMut(u32)> Collector<F> {
     /// whether it was added.
     #[inline(always)]
     fn span(&mut self, kind: FeatureKind, start: usize, end: usize) -> bool {
-        let index = bucket(kind, &self.text[start..end]);
+        let (index, check) = hashed(kind, &self.text[start..end]);
         let new = self.seen.insert(index);
         if new {
             (self.on_new)(index);
             self.list.push(Feature {
                 kind,
                 index,
+                check,
                 // Comments are validated far below 4 GiB; spans fit in u32.
                 start: start as u32,
                 end: end as u32,

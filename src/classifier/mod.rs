@@ -22,6 +22,7 @@ pub mod normalize;
 pub mod page;
 pub mod train;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::comment::Comment;
@@ -45,9 +46,21 @@ pub struct Classifier {
     /// memory access. Single precision (4 MiB instead of 8) measured no faster, and double
     /// keeps the scores equal to linfa's.
     log_odds: Box<[f64]>,
+    /// For each bucket, the [`Feature::check`] of the one training feature in it, or
+    /// [`SHARED`] when several were ([`Classifier::shared`]), or [`UNUSED`]: a comment's
+    /// feature is known only if the model learned that very feature, not merely its bucket.
+    checks: Box<[u16]>,
+    /// The checks of the buckets that several training features share.
+    shared: HashMap<u32, Box<[u16]>>,
     calibration: Calibration,
     thresholds: Thresholds,
 }
+
+/// In [`Classifier::checks`]: no training feature. Checks have [`features::CHECK_BITS`]
+/// bits, so neither marker is one.
+const UNUSED: u16 = u16::MAX;
+/// In [`Classifier::checks`]: more than one training feature.
+const SHARED: u16 = 1 << features::CHECK_BITS;
 
 /// A comment's feature inside the model's vocabulary, with its weight in the comment and its
 /// log-odds `ln P(f | spam) − ln P(f | ham)`.
@@ -138,10 +151,29 @@ impl Classifier {
         }
         let [ham, spam] = log_prob;
         let log_odds: Box<[f64]> = spam.iter().zip(&ham).map(|(s, h)| s - h).collect();
+        let mut checks = vec![UNUSED; N_FEATURES].into_boxed_slice();
+        let mut shared: HashMap<u32, Vec<u16>> = HashMap::new();
+        // Validated on load: sorted, buckets below N_FEATURES, checks below SHARED.
+        for (bucket, check) in model.keys.iter() {
+            let slot = &mut checks[bucket as usize];
+            match *slot {
+                UNUSED => *slot = check,
+                SHARED => shared.entry(bucket).or_default().push(check),
+                first => {
+                    shared.insert(bucket, vec![first, check]);
+                    *slot = SHARED;
+                }
+            }
+        }
         Classifier {
             version: format!("{}-{checksum:08x}", model.name),
             prior_log_odds: log_prior[train::SPAM] - log_prior[train::HAM],
             log_odds,
+            checks,
+            shared: shared
+                .into_iter()
+                .map(|(bucket, checks)| (bucket, checks.into_boxed_slice()))
+                .collect(),
             calibration: model.calibration,
             thresholds: model.thresholds,
         }
@@ -238,6 +270,9 @@ impl Classifier {
             if let Some(log_odds) = self.log_odds.get(bucket as usize) {
                 prefetch(log_odds);
             }
+            if let Some(check) = self.checks.get(bucket as usize) {
+                prefetch(check);
+            }
         })
     }
 
@@ -247,7 +282,7 @@ impl Classifier {
         let mut known = Vec::with_capacity(features.len());
         for f in features {
             let delta = self.log_odds[f.index as usize];
-            if !delta.is_nan() {
+            if !delta.is_nan() && self.learned(f) {
                 counts[f.group()] += 1;
                 known.push((f, 0.0, delta));
             }
@@ -257,6 +292,15 @@ impl Classifier {
             *weight = weights[f.group()];
         }
         known
+    }
+
+    /// Whether the model was trained on this feature, and not only on another in its bucket.
+    #[inline]
+    fn learned(&self, f: &Feature) -> bool {
+        match self.checks[f.index as usize] {
+            SHARED => self.shared[&f.index].contains(&f.check),
+            check => check == f.check,
+        }
     }
 
     /// The naive-Bayes log-odds of spam, `ln P(spam | x) − ln P(ham | x)`, as the prior's
@@ -279,7 +323,7 @@ impl Classifier {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 #[allow(unsafe_code)]
-fn prefetch(value: &f64) {
+fn prefetch<T>(value: &T) {
     use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
     // SAFETY: the intrinsic needs SSE, which every x86_64 target has. A prefetch is a hint:
     // it reads nothing into the program, never faults, and changes no memory. The pointer
@@ -290,7 +334,7 @@ fn prefetch(value: &f64) {
 /// Elsewhere stable Rust has no prefetch, and the lookups simply wait.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn prefetch(_: &f64) {}
+fn prefetch<T>(_: &T) {}
 
 #[cfg(test)]
 mod tests {
@@ -337,6 +381,50 @@ mod tests {
         train::train(examples, &samples, &options(), &Budget::default(), info())
             .unwrap()
             .model
+    }
+
+    /// A feature the model never saw is unknown even when another feature shares its bucket:
+    /// it neither borrows that feature's weight nor is named with it. (Before the model kept
+    /// its features' checks, "buy cheap viagra" was explained by "words starting 'viagr'
+    /// -0.7": the shipped model has no such feature, but has the ham word 'accounts' in
+    /// that bucket.)
+    #[test]
+    fn a_bucket_shared_with_a_trained_feature_lends_it_nothing() {
+        let examples = fixture();
+        let classifier = Classifier::from_model(&trained_on(&examples), 0);
+        let trained: std::collections::HashSet<u32> = examples
+            .iter()
+            .flat_map(|e| {
+                features::extract(&e.comment)
+                    .iter()
+                    .map(|f| f.index)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        // Five-letter words, so none has a stem or letter grams: one word feature each.
+        let words = (0..26u32 * 26 * 26).map(|i| {
+            let letter = |n: u32| char::from(b'a' + (n % 26) as u8);
+            format!("qx{}{}{}", letter(i / 676), letter(i / 26), letter(i))
+        });
+        let (colliding, clear): (Vec<String>, Vec<String>) =
+            words.partition(|w| trained.contains(&features::bucket(FeatureKind::Word, w)));
+        assert!(
+            !colliding.is_empty(),
+            "no five-letter word shares a bucket here"
+        );
+        for word in &colliding {
+            let score = classifier.score(&comment(word));
+            let alike = classifier.score(&comment(&clear[0]));
+            assert_eq!(score.spam_probability, alike.spam_probability, "{word}");
+            assert!(
+                score
+                    .contributions
+                    .iter()
+                    .all(|c| !c.feature.contains(word.as_str())),
+                "{word}: {:?}",
+                score.contributions
+            );
+        }
     }
 
     fn probes() -> Vec<Comment> {

@@ -15,7 +15,8 @@
 //! log-probabilities: only the few hundred thousand buckets that occur are stored, so a
 //! 2^20-wide model is a few MB, the file holds exactly what training counted, and a later
 //! version can change smoothing without retraining. The vocabulary is implied: the buckets
-//! with a non-zero count in some class. JSON keeps the payload inspectable with
+//! with a non-zero count in some class; [`FeatureKeys`] says which features filled each of
+//! them, so that one sharing the bucket is not taken for them. JSON keeps the payload inspectable with
 //! `tail -c +25 model.cgm | jq`; the binary header makes corruption and truncation
 //! detectable before any parsing happens.
 
@@ -31,7 +32,7 @@ use super::features::{FEATURE_SCHEME, N_FEATURES};
 /// First bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"CGMODEL\0";
 /// The container layout version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Magic + version + payload length + CRC32.
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
@@ -121,6 +122,40 @@ impl ClassCounts {
     }
 }
 
+/// The features a model learned, each as its bucket and [`Feature::check`]: what tells a
+/// feature it was trained on from an unseen one that shares the bucket. Sorted by bucket,
+/// then check, with no repeats; two parallel lists, so the JSON stays small.
+///
+/// [`Feature::check`]: super::features::Feature::check
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeatureKeys {
+    pub buckets: Vec<u32>,
+    pub checks: Vec<u16>,
+}
+
+impl FeatureKeys {
+    /// The keys of `pairs`, in any order and with repeats.
+    pub fn of(pairs: impl IntoIterator<Item = (u32, u16)>) -> FeatureKeys {
+        let mut pairs: Vec<(u32, u16)> = pairs.into_iter().collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let (buckets, checks) = pairs.into_iter().unzip();
+        FeatureKeys { buckets, checks }
+    }
+
+    /// The keys of several training sets together.
+    pub fn union<'a>(parts: impl IntoIterator<Item = &'a FeatureKeys>) -> FeatureKeys {
+        FeatureKeys::of(parts.into_iter().flat_map(FeatureKeys::iter))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u32, u16)> + '_ {
+        self.buckets
+            .iter()
+            .copied()
+            .zip(self.checks.iter().copied())
+    }
+}
+
 /// Multinomial naive Bayes' smoothed log-probability of one feature in a class, as
 /// linfa-bayes estimates it: `ln((count + α) / (class_total + α · vocabulary))`. Serving and
 /// training's discriminative weights both use it, so the two estimates cannot drift apart.
@@ -150,6 +185,8 @@ pub struct TrainedModel {
     pub alpha: f64,
     pub ham: ClassCounts,
     pub spam: ClassCounts,
+    /// The features behind the counts' buckets.
+    pub keys: FeatureKeys,
     /// Maps the naive-Bayes log-odds to a calibrated spam probability.
     pub calibration: Calibration,
     /// The thresholds the false-positive budget gave on held-out training data; the
@@ -316,6 +353,28 @@ impl TrainedModel {
                 )));
             }
         }
+        let keys = &self.keys;
+        let pairs_in_order = keys.buckets.len() == keys.checks.len()
+            && keys.iter().zip(keys.iter().skip(1)).all(|(a, b)| a < b);
+        let mut vocabulary: Vec<u32> = self.ham.indices.clone();
+        vocabulary.extend(&self.spam.indices);
+        vocabulary.sort_unstable();
+        vocabulary.dedup();
+        let mut keyed = keys.buckets.clone();
+        keyed.dedup();
+        if !(pairs_in_order
+            && keyed == vocabulary
+            && keys
+                .checks
+                .iter()
+                .all(|&c| u32::from(c) < 1 << super::features::CHECK_BITS))
+        {
+            return Err(corrupt(
+                "feature keys are not one sorted (bucket, check) list covering exactly the \
+                 counted buckets"
+                    .into(),
+            ));
+        }
         let Calibration { slopes, intercept } = self.calibration;
         if !(slopes.iter().all(|a| a.is_finite() && *a >= 0.0) && intercept.is_finite()) {
             return Err(corrupt(format!(
@@ -358,6 +417,8 @@ mod tests {
                 indices: vec![5, 70_000],
                 counts: vec![3.0, 1.0],
             },
+            // Two features share bucket 5.
+            keys: FeatureKeys::of([(1, 11), (5, 2), (5, 9), (900, 0), (70_000, 32_767)]),
             calibration: Calibration {
                 slopes: [0.3, 0.2, 0.3, 0.5, 0.4, 0.1, 0.0, 0.3, 0.6, 0.2],
                 intercept: -0.5,
@@ -449,6 +510,17 @@ mod tests {
             (|m| m.ham.indices = vec![5, 1, 900], "not increasing"),
             (|m| m.spam.indices[1] = N_FEATURES as u32, "not increasing"),
             (|m| m.spam.counts[0] = -1.0, "not a positive number"),
+            (|m| _ = m.keys.checks.pop(), "feature keys"),
+            (|m| m.keys.buckets.swap(0, 1), "feature keys"),
+            (|m| m.keys.checks[0] = 1 << 15, "feature keys"),
+            (
+                |m| m.keys = FeatureKeys::of([(1, 11), (5, 2), (900, 0)]),
+                "feature keys",
+            ),
+            (
+                |m| m.keys = FeatureKeys::union([&m.keys, &FeatureKeys::of([(7, 1)])]),
+                "feature keys",
+            ),
             (|m| m.calibration.slopes[2] = -1.0, "calibration slopes"),
             (|m| m.thresholds.hold = 0.99, "not ordered"),
             (|m| m.thresholds.trusted_reject = 1.5, "not ordered"),

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::Classifier;
 use super::calibration::{Budget, Calibration, Evidence, Thresholds};
 use super::features::{self, FEATURE_SCHEME, N_FEATURES};
-use super::model::{ClassCounts, TrainedModel, smoothed_log_probability};
+use super::model::{ClassCounts, FeatureKeys, TrainedModel, smoothed_log_probability};
 use super::page::Page;
 use crate::comment::Comment;
 use crate::error::Error;
@@ -256,10 +256,13 @@ impl Pages {
 }
 
 /// An example reduced to what training needs: its sparse feature row (bucket, weight), one
-/// entry per bucket, and its label. Computed once and reused by every fold.
+/// entry per bucket, the features' keys, and its label. Computed once and reused by every
+/// fold.
 #[derive(Debug, Clone)]
 pub struct Sample {
     pub row: Vec<(usize, f64)>,
+    /// `(bucket, check)` of each feature in `row`.
+    pub keys: Vec<(u32, u16)>,
     pub is_spam: bool,
 }
 
@@ -275,6 +278,7 @@ impl Sample {
                 .iter()
                 .map(|f| (f.index as usize, weights[f.group()]))
                 .collect(),
+            keys: features.iter().map(|f| (f.index, f.check)).collect(),
             is_spam: example.is_spam,
         }
     }
@@ -543,7 +547,7 @@ pub fn train(
     let (ham, spam) = class_sizes(samples.iter());
     ensure!(ham > 0, "the training data has no ham examples");
     ensure!(spam > 0, "the training data has no spam examples");
-    let uncalibrated = |[ham, spam]: [ClassCounts; 2]| TrainedModel {
+    let uncalibrated = |[ham, spam]: [ClassCounts; 2], keys: FeatureKeys| TrainedModel {
         name: info.name.clone(),
         created: info.created.clone(),
         training_data: info.training_data.clone(),
@@ -552,6 +556,7 @@ pub fn train(
         alpha: options.alpha,
         ham,
         spam,
+        keys,
         calibration: Calibration::IDENTITY,
         thresholds: Thresholds::UNMEASURED,
         budget: None,
@@ -559,7 +564,7 @@ pub fn train(
     if ham.min(spam) < MIN_CALIBRATION_EXAMPLES {
         let all: Vec<&Sample> = samples.iter().collect();
         return Ok(Trained {
-            model: uncalibrated(fit_part(&all, options)?),
+            model: uncalibrated(fit_part(&all, options)?, keys_of(&all)),
             held_out: Vec::new(),
             split: CalibrationSplit::Uncalibrated,
         });
@@ -567,10 +572,14 @@ pub fn train(
 
     let (folds, split) = calibration_folds(examples, options.seed);
     let n_folds = split.folds();
-    let parts: Vec<[ClassCounts; 2]> = (0..n_folds)
-        .map(|fold| fit_part(&members(samples, &folds, fold), options))
+    let parts: Vec<([ClassCounts; 2], FeatureKeys)> = (0..n_folds)
+        .map(|fold| {
+            let members = members(samples, &folds, fold);
+            Ok((fit_part(&members, options)?, keys_of(&members)))
+        })
         .collect::<anyhow::Result<_>>()?;
-    let summed = |skip: Option<usize>| -> [ClassCounts; 2] {
+    // The model of every part but `skip` (of all, given `None`).
+    let summed = |skip: Option<usize>| -> TrainedModel {
         let kept = || {
             parts
                 .iter()
@@ -578,14 +587,17 @@ pub fn train(
                 .filter(move |&(fold, _)| Some(fold) != skip)
                 .map(|(_, part)| part)
         };
-        [
-            ClassCounts::sum(kept().map(|[ham, _]| ham)),
-            ClassCounts::sum(kept().map(|[_, spam]| spam)),
-        ]
+        uncalibrated(
+            [
+                ClassCounts::sum(kept().map(|([ham, _], _)| ham)),
+                ClassCounts::sum(kept().map(|([_, spam], _)| spam)),
+            ],
+            FeatureKeys::union(kept().map(|(_, keys)| keys)),
+        )
     };
     let mut evidence = vec![Evidence::default(); examples.len()];
     for fold in 0..n_folds {
-        let classifier = Classifier::from_model(&uncalibrated(summed(Some(fold))), 0);
+        let classifier = Classifier::from_model(&summed(Some(fold)), 0);
         for (i, example) in examples.iter().enumerate() {
             if folds[i] == fold {
                 evidence[i] = classifier.evidence(&example.comment);
@@ -612,7 +624,7 @@ pub fn train(
             calibration,
             thresholds: Thresholds::from_budget(&scored, budget),
             budget: Some(*budget),
-            ..uncalibrated(summed(None))
+            ..summed(None)
         },
         held_out,
         split,
@@ -662,6 +674,11 @@ fn calibration_folds(examples: &[Example], seed: u64) -> (Vec<usize>, Calibratio
             CalibrationSplit::Stratified(CALIBRATION_FOLDS),
         )
     }
+}
+
+/// The keys of the features `samples` hold.
+fn keys_of(samples: &[&Sample]) -> FeatureKeys {
+    FeatureKeys::of(samples.iter().flat_map(|s| s.keys.iter().copied()))
 }
 
 /// The samples in one fold.
