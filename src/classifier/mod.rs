@@ -46,7 +46,7 @@ pub struct Classifier {
     /// table of each, 8 and 2 MiB, made classification a fifth slower).
     buckets: Box<[Bucket]>,
     /// The checks of the buckets that several training features share.
-    shared: HashMap<u32, Box<[u16]>>,
+    shared: HashMap<u32, Vec<u16>>,
     calibration: Calibration,
     thresholds: Thresholds,
 }
@@ -184,10 +184,7 @@ impl Classifier {
             version: format!("{}-{checksum:08x}", model.name),
             prior_log_odds: log_prior[train::SPAM] - log_prior[train::HAM],
             buckets,
-            shared: shared
-                .into_iter()
-                .map(|(bucket, checks)| (bucket, checks.into_boxed_slice()))
-                .collect(),
+            shared,
             calibration: model.calibration,
             thresholds: model.thresholds,
         }

@@ -256,13 +256,13 @@ impl Pages {
 }
 
 /// An example reduced to what training needs: its sparse feature row (bucket, weight), one
-/// entry per bucket, the features' keys, and its label. Computed once and reused by every
+/// entry per bucket, the features' checks, and its label. Computed once and reused by every
 /// fold.
 #[derive(Debug, Clone)]
 pub struct Sample {
     pub row: Vec<(usize, f64)>,
-    /// `(bucket, check)` of each feature in `row`.
-    pub keys: Vec<(u32, u16)>,
+    /// The [`features::Feature::check`] of each feature in `row`, in the same order.
+    pub checks: Vec<u16>,
     pub is_spam: bool,
 }
 
@@ -278,7 +278,7 @@ impl Sample {
                 .iter()
                 .map(|f| (f.index as usize, weights[f.group()]))
                 .collect(),
-            keys: features.iter().map(|f| (f.index, f.check)).collect(),
+            checks: features.iter().map(|f| f.check).collect(),
             is_spam: example.is_spam,
         }
     }
@@ -678,7 +678,13 @@ fn calibration_folds(examples: &[Example], seed: u64) -> (Vec<usize>, Calibratio
 
 /// The keys of the features `samples` hold.
 fn keys_of(samples: &[&Sample]) -> FeatureKeys {
-    FeatureKeys::of(samples.iter().flat_map(|s| s.keys.iter().copied()))
+    FeatureKeys::of(samples.iter().flat_map(|s| {
+        // Buckets are below N_FEATURES = 2^20, so they fit in u32.
+        s.row
+            .iter()
+            .zip(&s.checks)
+            .map(|(&(bucket, _), &check)| (bucket as u32, check))
+    }))
 }
 
 /// The samples in one fold.
