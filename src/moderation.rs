@@ -55,10 +55,11 @@ fn effect_rank(effect: Option<Verdict>, verdict: Verdict) -> (bool, Option<Verdi
     (effect == Some(verdict), effect)
 }
 
-/// "held: 'subscribe' +2.1, 'my channel' +1.7, link to bit.ly +1.5 (spam probability
-/// 0.962, at or above the hold threshold 0.45)": the verdict first, then the features that
-/// argued for it, strongest first, then the number behind it. Features that argued the
-/// other way are only listed when nothing argued for the verdict.
+/// "held: 'subscribe' +2.1, 'my channel' +1.7, link to bit.ly +1.5; despite 'thanks' -0.8
+/// (spam probability 0.962, at or above the hold threshold 0.45)": the verdict first, then
+/// the features that argued for it, strongest first, then those among the strongest that
+/// argued against it, then the number behind it. An operator reading an approval needs to
+/// see the link that nearly held it as much as the words that outweighed it.
 fn classifier_reason(policy: &Policy, score: &Score, verdict: Verdict) -> Reason {
     let p = score.spam_probability;
     let (word, threshold) = match verdict {
@@ -90,28 +91,24 @@ fn classifier_reason(policy: &Policy, score: &Score, verdict: Verdict) -> Reason
         ),
     };
     let toward_spam = verdict != Verdict::Approve;
-    let agreeing: Vec<&Contribution> = score
+    let (agreeing, opposing): (Vec<&Contribution>, Vec<&Contribution>) = score
         .contributions
         .iter()
-        .filter(|c| (c.weight > 0.0) == toward_spam)
-        .collect();
-    let shown = if agreeing.is_empty() {
-        score.contributions.iter().collect()
-    } else {
-        agreeing
+        .partition(|c| (c.weight > 0.0) == toward_spam);
+    let listed = |contributions: &[&Contribution]| {
+        contributions
+            .iter()
+            .map(|c| format!("{} {:+.1}", c.feature, c.weight))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    let features: Vec<String> = shown
-        .iter()
-        .map(|c| format!("{} {:+.1}", c.feature, c.weight))
-        .collect();
-    let message = if features.is_empty() {
-        format!("{word}: no known words (spam probability {p:.3}, {threshold})")
-    } else {
-        format!(
-            "{word}: {} (spam probability {p:.3}, {threshold})",
-            features.join(", ")
-        )
+    let features = match (agreeing.is_empty(), opposing.is_empty()) {
+        (true, true) => ": no known words".to_string(),
+        (false, true) => format!(": {}", listed(&agreeing)),
+        (true, false) => format!(" despite {}", listed(&opposing)),
+        (false, false) => format!(": {}; despite {}", listed(&agreeing), listed(&opposing)),
     };
+    let message = format!("{word}{features} (spam probability {p:.3}, {threshold})");
     Reason {
         code: "classifier.score".into(),
         message,
@@ -272,13 +269,29 @@ mod tests {
         };
         assert_eq!(
             decide_at(0.9),
-            "held: 'subscribe' +2.1, 'my channel' +1.7, link to bit.ly +1.5 \
-             (spam probability 0.900, at or above the hold threshold 0.500)"
+            "held: 'subscribe' +2.1, 'my channel' +1.7, link to bit.ly +1.5; despite \
+             'thanks' -1.9 (spam probability 0.900, at or above the hold threshold 0.500)"
         );
         assert!(decide_at(0.995).starts_with("rejected: 'subscribe' +2.1,"));
         assert_eq!(
             decide_at(0.2),
-            "approved: 'thanks' -1.9 (spam probability 0.200, below the hold threshold 0.500)"
+            "approved: 'thanks' -1.9; despite 'subscribe' +2.1, 'my channel' +1.7, link to \
+             bit.ly +1.5 (spam probability 0.200, below the hold threshold 0.500)"
+        );
+        let only_against = Score {
+            contributions: vec![contribution("one link", 0.4)],
+            ..score(0.2)
+        };
+        let a = decide(
+            &policy(""),
+            &comment("x"),
+            &Signals::default(),
+            &only_against,
+        );
+        assert_eq!(
+            a.reasons[0].message,
+            "approved despite one link +0.4 (spam probability 0.200, below the hold \
+             threshold 0.500)"
         );
         let a = decide(&policy(""), &comment("x"), &Signals::default(), &score(0.4));
         assert!(a.reasons[0].message.starts_with("approved: no known words"));
