@@ -32,7 +32,7 @@ pub const HASH_BITS: u32 = 20;
 pub const N_FEATURES: usize = 1 << HASH_BITS;
 /// Version of the extraction rules, stored in every model file. Bump on any change to
 /// [`extract`]'s output.
-pub const FEATURE_SCHEME: u32 = 11;
+pub const FEATURE_SCHEME: u32 = 12;
 
 /// What [`FEATURE_SCHEME`] extracts, for model cards. Kept next to the code it describes so
 /// the two change together.
@@ -42,13 +42,16 @@ pub const SCHEME_DESCRIPTION: &str = "\
 Unicode NFKC; zero-width characters, soft hyphens, tatweel and combining marks dropped (the \
 Persian zero-width non-joiner kept inside words); accents removed from Latin letters; \
 Arabic/Persian letter variants unified and their digits folded to ASCII; lower-cased; \
-letters repeated more than twice cut to two; l33t digits and Cyrillic/Greek look-alikes in \
-Latin words mapped back; spaced-out letters (`f r e e`) joined.
+letters repeated more than twice cut to two; l33t digits (before a letter, or one digit \
+repeated at a word's end: `v1agra`, `fr33`; a word ending in a number, `win10`, keeps it) \
+and Cyrillic/Greek look-alikes in Latin words mapped back; spaced-out letters (`f r e e`) \
+joined.
 - **Words, word pairs and word triples**, and the first five letters of each word of ASCII \
 letters (after normalisation) longer than that: a truncation stemmer. Scripts written \
 without spaces (CJK, Thai, Lao, Khmer, Myanmar) as character 1- and 2-grams instead of words.
 - **Links** (`http(s)://`, `www.` or a bare `name.tld/…` with a common TLD; an anchor \
-labelled with its own address is one link): the host and its registrable part, the \
+labelled with its own address is one link): the host and its registrable part (an IP \
+address is one host), the \
 top-level domain (except the `.org`, `.net`, `.edu` and `.gov` of citations), whether it \
 is a link shortener or a raw IP address. A link to the page the \
 comment is posted on (its `permalink`: the same address, any fragment or extra query; on \
@@ -549,7 +552,7 @@ pub fn extract_with(comment: &Comment, on_new: impl FnMut(u32)) -> Features {
         if number {
             // The size of a number, not the number: `87121` and `80086` are both SMS short
             // codes.
-            let digits = format!("a {}-digit number", token.end - token.start);
+            let digits = digit_count(token.end - token.start);
             out.owned(FeatureKind::Shape, &digits);
         }
     }
@@ -1263,11 +1266,25 @@ const COMMON_TLDS: &[&str] = &[
     "xyz",
 ];
 
+/// "a 5-digit number", "an 8-digit number", "an 11-digit number": the article as the count
+/// is read aloud (eight, eleven, eighteen, eighty…, eleven thousand…).
+fn digit_count(digits: usize) -> String {
+    let count = digits.to_string();
+    let vowel_sound = count.starts_with('8')
+        || (matches!(count.len(), 2 | 5) && (count.starts_with("11") || count.starts_with("18")));
+    let article = if vowel_sound { "an" } else { "a" };
+    format!("{article} {count}-digit number")
+}
+
 /// The full host, plus its "registrable-ish" suffix when that differs: the last two labels,
 /// or three when the second-to-last is a short label under a two-letter country code
 /// (`bbc.co.uk`, `globo.com.br`). Not a public-suffix list, but it lets `m.facebook.com`
-/// and `facebook.com` share evidence.
+/// and `facebook.com` share evidence. An IP address has no such part: `192.168.1.20` is
+/// one host, not a subdomain of `168.1.20`.
 fn domain_forms(host: &str) -> Vec<String> {
+    if host.parse::<IpAddr>().is_ok() {
+        return vec![host.to_string()];
+    }
     let labels: Vec<&str> = host.split('.').collect();
     let keep = match labels.as_slice() {
         [.., second, last] if last.len() == 2 && second.len() <= 3 && labels.len() > 2 => 3,
@@ -1428,6 +1445,7 @@ mod tests {
             "a link shortener",
             "link under .com",
             "a link to a raw IP address",
+            "link to 10.0.0.1",
             "a phone number",
             "an e-mail address",
             "a money amount",
@@ -1439,8 +1457,9 @@ mod tests {
         ] {
             assert!(got.contains(&expected.to_string()), "{expected}: {got:?}");
         }
-        // Links are evidence through their domains only, never as words.
-        for word in ["'www'", "'com'", "'http'", "'bit'"] {
+        // Links are evidence through their domains only, never as words; an IP address is
+        // not a subdomain of its last three numbers.
+        for word in ["'www'", "'com'", "'http'", "'bit'", "link to 0.0.1"] {
             assert!(!got.contains(&word.to_string()), "{word}: {got:?}");
         }
     }
@@ -1558,6 +1577,25 @@ mod tests {
     }
 
     #[test]
+    fn numbers_count_their_digits_with_the_article_read_aloud() {
+        let got = described(&comment(
+            "codes 123 80086 09061701461 12345678 11111 1234567",
+        ));
+        for expected in [
+            "a 3-digit number",
+            "a 5-digit number",
+            "an 11-digit number",
+            "an 8-digit number",
+            "a 7-digit number",
+        ] {
+            assert!(got.contains(&expected.to_string()), "{expected}: {got:?}");
+        }
+        assert_eq!(digit_count(18), "an 18-digit number");
+        assert_eq!(digit_count(81), "an 81-digit number");
+        assert_eq!(digit_count(111), "a 111-digit number");
+    }
+
+    #[test]
     fn one_feature_per_bucket() {
         let features = extract(&comment("free free FREE fr33 money money"));
         let mut buckets: Vec<u32> = features.iter().map(|f| f.index).collect();
@@ -1657,7 +1695,9 @@ mod tests {
     /// on a page (`permalink`) when scheme 8 read links to it, with the others unchanged.
     /// Scheme 9 reads an anchor labelled with its own address as one link: one record went
     /// from "two links" to "one link", nothing else changed. Scheme 10 reads a tag's
-    /// attributes to find its `href`, and no record changed.
+    /// attributes to find its `href`, and no record changed. Scheme 12 keeps a number ending
+    /// a word out of l33t folding, gives an IP address no registrable part and says "an
+    /// 8-digit number".
     ///
     /// After a deliberate change to the scheme, rewrite the file with
     /// `COMMENTGUARD_BLESS_GOLDEN=1 cargo test golden` and review its diff.

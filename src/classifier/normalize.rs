@@ -342,15 +342,33 @@ fn deobfuscate_into(token: &str, out: &mut String) {
     }
 }
 
-/// Whether a token's digits stand for letters: a leading ASCII letter and at least as many
-/// ASCII letters as digits, e.g. `fr33`, `v1agra`, `c0m`, but not `4u`, `b4`, `10am` or
+/// Whether a token's digits stand for letters: a leading ASCII letter, at least as many
+/// ASCII letters as digits, and digits where no number would be: before a letter (`v1agra`,
+/// `c0m`), or ending the word as one repeated letter (`fr33`, `t00`). A word that ends in a
+/// number keeps it (`win10`, `covid19`, `mp3`, `euro2004`), as do `4u`, `b4`, `10am` and
 /// `h264`.
 fn is_leet(token: impl Iterator<Item = char> + Clone) -> bool {
-    let letters = token.clone().filter(char::is_ascii_alphabetic).count();
-    let digits = token.clone().filter(char::is_ascii_digit).count();
+    let (mut letters, mut digits) = (0, 0);
+    // The run of digits the token ends with, and whether it repeats one digit.
+    let (mut ending, mut ending_repeats, mut first) = (0, true, '0');
+    for c in token.clone() {
+        if c.is_ascii_digit() {
+            digits += 1;
+            if ending == 0 {
+                (first, ending_repeats) = (c, true);
+            }
+            ending_repeats &= c == first;
+            ending += 1;
+        } else {
+            letters += usize::from(c.is_ascii_alphabetic());
+            ending = 0;
+        }
+    }
+    let before_a_letter = digits > ending;
     digits > 0
         && letters >= 2
         && letters >= digits
+        && (before_a_letter || (ending >= 2 && ending_repeats))
         && token
             .clone()
             .next()
@@ -535,6 +553,7 @@ mod tests {
             assert_eq!(words(&[spelling]), ["free"], "{spelling:?}");
         }
         assert_eq!(words(&["v1agra", "раураl"]), ["viagra", "paypal"]);
+        assert_eq!(words(&["fr33 h0t c00l"]), ["free", "hot", "cool"]);
     }
 
     #[test]
@@ -553,6 +572,11 @@ mod tests {
                 "h264",
                 "сосна"
             ]
+        );
+        // A word that ends in a number names a version, a year or a model, not l33t.
+        assert_eq!(
+            words(&["win10 covid19 mp3 euro2004 windows7"]),
+            ["win10", "covid19", "mp3", "euro2004", "windows7"]
         );
         // Two single letters are not spaced-out obfuscation.
         assert_eq!(words(&["a b test"]), ["a", "b", "test"]);
