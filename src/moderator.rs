@@ -1,6 +1,7 @@
 //! The moderation use cases blog backends drive: check a comment, look a decision up, report
 //! feedback. Orchestrates validation, the store's history, the classifier and the pure
-//! decision step; knows nothing of gRPC.
+//! decision step; knows nothing of gRPC. Store calls go through [`Store::blocking`], off the
+//! async workers; scoring (microseconds of arithmetic) stays on them.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use crate::comment::{Comment, validate_id};
 use crate::config::Config;
 use crate::error::Error;
 use crate::moderation;
-use crate::store::{LabelOrigin, LabeledComment, Store};
+use crate::store::{LabelOrigin, LabeledComment, Record, Store};
 use crate::verdict::{Decision, Label, Timestamp};
 
 pub struct Moderator {
@@ -32,7 +33,7 @@ impl Moderator {
     /// durable when this returns.
     pub async fn check(&self, comment: Comment) -> Result<Decision, Error> {
         comment.validate(self.config.max_content_bytes)?;
-        if let Some(existing) = self.store.get(&comment.site_id, &comment.comment_id)?
+        if let Some(existing) = self.stored(&comment.site_id, &comment.comment_id).await?
             && existing.comment.content == comment.content
         {
             // The first attempt may have stored this and failed to flush, or still be
@@ -41,8 +42,15 @@ impl Moderator {
             return Ok(existing.decision);
         }
         let now = Timestamp::now();
+        let signals = {
+            let (comment, config) = (comment.clone(), Arc::clone(&self.config));
+            self.store
+                .blocking(move |store| {
+                    store.observe(&comment, config.policy(&comment.site_id), now)
+                })
+                .await?
+        };
         let policy = self.config.policy(&comment.site_id);
-        let signals = self.store.observe(&comment, policy, now)?;
         let score = self.classifier.score(&comment);
         let assessment = moderation::decide(policy, &comment, &signals, &score);
         let decision = Decision {
@@ -55,16 +63,19 @@ impl Moderator {
             decided_at: now,
             resolution: None,
         };
-        let record = self.store.put_decision(comment, decision)?;
+        let record = self
+            .store
+            .blocking(move |store| store.put_decision(comment, decision))
+            .await?;
         self.store.flush().await?;
         Ok(record.decision)
     }
 
-    pub fn decision(&self, site_id: &str, comment_id: &str) -> Result<Decision, Error> {
+    pub async fn decision(&self, site_id: &str, comment_id: &str) -> Result<Decision, Error> {
         validate_id("site_id", site_id)?;
         validate_id("comment_id", comment_id)?;
-        self.store
-            .get(site_id, comment_id)?
+        self.stored(site_id, comment_id)
+            .await?
             .map(|record| record.decision)
             .ok_or_else(|| not_checked(site_id, comment_id))
     }
@@ -92,7 +103,7 @@ impl Moderator {
                 c.validate(self.config.max_content_bytes)?;
                 c
             }
-            None => match self.store.get(site_id, comment_id)? {
+            None => match self.stored(site_id, comment_id).await? {
                 Some(record) => record.comment,
                 None => {
                     return Err(Error::NotFound(format!(
@@ -102,14 +113,26 @@ impl Moderator {
                 }
             },
         };
-        let previous = self.store.put_label(&LabeledComment {
+        let labeled = LabeledComment {
             comment,
             label,
             origin: LabelOrigin::Feedback,
             labeled_at: Timestamp::now(),
-        })?;
+        };
+        let previous = self
+            .store
+            .blocking(move |store| store.put_label(&labeled))
+            .await?;
         self.store.flush().await?;
         Ok(previous.is_some_and(|p| p != label))
+    }
+
+    /// The stored record of a comment, if it was checked.
+    async fn stored(&self, site_id: &str, comment_id: &str) -> Result<Option<Record>, Error> {
+        let (site_id, comment_id) = (site_id.to_string(), comment_id.to_string());
+        self.store
+            .blocking(move |store| store.get(&site_id, &comment_id))
+            .await
     }
 }
 

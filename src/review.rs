@@ -41,7 +41,12 @@ impl ReviewQueue {
     }
 
     /// Lists held comments of `site_id` (every site when empty).
-    pub fn list(&self, site_id: &str, page_size: i32, page_token: &str) -> Result<Page, Error> {
+    pub async fn list(
+        &self,
+        site_id: &str,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<Page, Error> {
         if !site_id.is_empty() {
             validate_id("site_id", site_id)?;
         }
@@ -55,8 +60,11 @@ impl ReviewQueue {
         } else {
             Some(PageToken::decode(page_token)?.position_for(site_id)?)
         };
-        let site = (!site_id.is_empty()).then_some(site_id);
-        let (held, more) = self.store.list_held(site, after, limit, PAGE_BYTES)?;
+        let site = (!site_id.is_empty()).then(|| site_id.to_string());
+        let (held, more) = self
+            .store
+            .blocking(move |store| store.list_held(site.as_deref(), after, limit, PAGE_BYTES))
+            .await?;
         let next_page_token = match (more, held.last()) {
             (true, Some(&(last, _))) => PageToken {
                 site_id: site_id.to_string(),
@@ -91,7 +99,11 @@ impl ReviewQueue {
             verdict,
             resolved_at: Timestamp::now(),
         };
-        let record = self.store.resolve(site_id, comment_id, resolution)?;
+        let (site, comment) = (site_id.to_string(), comment_id.to_string());
+        let record = self
+            .store
+            .blocking(move |store| store.resolve(&site, &comment, resolution))
+            .await?;
         self.store.flush().await?;
         Ok(record.decision)
     }

@@ -136,19 +136,18 @@ async fn sweep_history(
             _ = ticks.tick() => {}
             _ = &mut stop => return,
         }
-        let store = store.clone();
-        let swept = tokio::task::spawn_blocking(move || {
-            let now = Timestamp::now();
-            store.sweep(
-                now.minus_seconds(duplicate_secs),
-                now.minus_seconds(flood_secs),
-            )
-        })
-        .await;
+        let swept = store
+            .blocking(move |store| {
+                let now = Timestamp::now();
+                store.sweep(
+                    now.minus_seconds(duplicate_secs),
+                    now.minus_seconds(flood_secs),
+                )
+            })
+            .await;
         match swept {
-            Ok(Ok(removed)) => tracing::debug!(removed, "swept duplicate and flood history"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "sweeping duplicate and flood history failed"),
-            Err(e) => tracing::warn!(error = %e, "the history sweep did not finish"),
+            Ok(removed) => tracing::debug!(removed, "swept duplicate and flood history"),
+            Err(e) => tracing::warn!(error = %e, "sweeping duplicate and flood history failed"),
         }
     }
 }

@@ -16,9 +16,18 @@
 //! under the `seq` its record names. Every write that can change that runs in one sled
 //! transaction over the three trees, so a crash never leaves the queue and the decisions
 //! disagreeing.
+//!
+//! **Threading**: every sled call blocks its thread, and may wait long. sled 0.34 guards all
+//! of a process's databases with one fair reader-writer lock (once any transaction has run):
+//! a transaction holds it exclusively, every other call shares it, a flush for the length
+//! of its fsync. A transaction waiting for a flush therefore holds up every call behind it.
+//! So the service never calls the store on an async worker, where that wait would stall
+//! every request the worker serves: it calls through [`Store::blocking`] and
+//! [`Store::flush`], on tokio's blocking pool.
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -66,7 +75,8 @@ struct Fingerprint {
     seen_at: Timestamp,
 }
 
-/// Handle to the database. Cheap to share behind an `Arc`; sled does its own locking.
+/// Handle to the database. Cheap to share behind an `Arc`; sled does its own locking. Its
+/// methods block, so async code calls them through [`Store::blocking`].
 pub struct Store {
     db: sled::Db,
     decisions: Tree,
@@ -113,10 +123,20 @@ impl Store {
     /// `flush`, on tokio's blocking pool, does the same work without the deadlock.
     pub async fn flush(&self) -> Result<(), Error> {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| Error::Storage(sled::Error::Io(std::io::Error::other(e))))??;
+        on_blocking_pool(move || Ok(db.flush()?)).await?;
         Ok(())
+    }
+
+    /// Runs `work` on the store on tokio's blocking pool and returns its result: how async
+    /// code calls the store's (blocking) methods, so that a call waiting on sled's lock
+    /// (see the module's *Threading*) holds up only its own request.
+    pub async fn blocking<T, F>(self: &Arc<Self>, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(&Store) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = Arc::clone(self);
+        on_blocking_pool(move || work(&store)).await
     }
 
     pub fn get(&self, site_id: &str, comment_id: &str) -> Result<Option<Record>, Error> {
@@ -450,6 +470,17 @@ impl Store {
         }
         Ok(removed)
     }
+}
+
+/// Runs `work` on tokio's blocking pool. A panic in `work`, or a runtime shutting down
+/// before it ran, becomes a storage failure (UNAVAILABLE, the cause logged): the request
+/// fails, the server stays up.
+async fn on_blocking_pool<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Storage(sled::Error::Io(std::io::Error::other(e))))?
 }
 
 /// A human's ham label makes the author trusted; a spam label withdraws that trust, so one
@@ -853,6 +884,25 @@ mod tests {
             .observe(&comment("s", "c", text), &policy, later)
             .unwrap();
         assert_eq!((s4.duplicate_of, s4.comments_from_ip), (None, 1));
+    }
+
+    /// A store call that panics (a bug) fails with an error its request answers, instead of
+    /// unwinding through the server; the store keeps working.
+    #[tokio::test]
+    async fn a_panicking_store_call_is_an_error() {
+        let (_dir, store) = open();
+        let store = Arc::new(store);
+        let panicked = store
+            .blocking(|_| -> Result<(), Error> { panic!("a bug in a store call") })
+            .await;
+        assert!(
+            matches!(&panicked, Err(Error::Storage(e)) if e.to_string().contains("a bug in a store call")),
+            "{panicked:?}"
+        );
+        assert_eq!(
+            store.blocking(|store| store.get("s", "a")).await.unwrap(),
+            None
+        );
     }
 
     /// Many checks at once, each flushing before it answers, as the service does under

@@ -55,7 +55,7 @@ impl ModerationService for ModerationApi {
             comment_id,
         } = request.into_inner();
         let span = tracing::info_span!("GetDecision", site_id = %loggable(&site_id), comment_id = %loggable(&comment_id), verdict = Empty, latency_us = Empty);
-        let work = async { self.moderator.decision(&site_id, &comment_id) };
+        let work = self.moderator.decision(&site_id, &comment_id);
         let decision = traced(span, work, |d| Some(d.verdict)).await?;
         Ok(Response::new(GetDecisionResponse {
             decision: Some(decision.into()),

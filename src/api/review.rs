@@ -35,7 +35,7 @@ impl ReviewService for ReviewApi {
             page_token,
         } = request.into_inner();
         let span = tracing::info_span!("ListHeld", site_id = %loggable(&site_id), page_size, verdict = Empty, latency_us = Empty);
-        let work = async { self.queue.list(&site_id, page_size, &page_token) };
+        let work = self.queue.list(&site_id, page_size, &page_token);
         let page = traced(span, work, |_| None).await?;
         Ok(Response::new(ListHeldResponse {
             held: page
