@@ -26,6 +26,10 @@ pub enum Error {
     /// fault, and not worth a retry.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// A bug in the service itself (a store call panicked): like corruption, never the
+    /// caller's fault and not worth a retry, which would meet the same bug.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {

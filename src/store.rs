@@ -472,15 +472,19 @@ impl Store {
     }
 }
 
-/// Runs `work` on tokio's blocking pool. A panic in `work`, or a runtime shutting down
-/// before it ran, becomes a storage failure (UNAVAILABLE, the cause logged): the request
-/// fails, the server stays up.
+/// Runs `work` on tokio's blocking pool. A panic in `work` is a bug: the request fails as
+/// an internal error (the cause logged) and the server stays up. A runtime shutting down
+/// before `work` ran is a storage failure: a retry against the restarted server may pass.
 async fn on_blocking_pool<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::Storage(sled::Error::Io(std::io::Error::other(e))))?
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        if e.is_panic() {
+            Error::Internal(format!("a store call panicked: {e}"))
+        } else {
+            Error::Storage(sled::Error::Io(std::io::Error::other(e)))
+        }
+    })?
 }
 
 /// A human's ham label makes the author trusted; a spam label withdraws that trust, so one
@@ -886,8 +890,9 @@ mod tests {
         assert_eq!((s4.duplicate_of, s4.comments_from_ip), (None, 1));
     }
 
-    /// A store call that panics (a bug) fails with an error its request answers, instead of
-    /// unwinding through the server; the store keeps working.
+    /// A store call that panics (a bug) fails with an internal error its request answers,
+    /// not a retryable storage failure, instead of unwinding through the server; the store
+    /// keeps working.
     #[tokio::test]
     async fn a_panicking_store_call_is_an_error() {
         let (_dir, store) = open();
@@ -896,7 +901,7 @@ mod tests {
             .blocking(|_| -> Result<(), Error> { panic!("a bug in a store call") })
             .await;
         assert!(
-            matches!(&panicked, Err(Error::Storage(e)) if e.to_string().contains("a bug in a store call")),
+            matches!(&panicked, Err(Error::Internal(e)) if e.contains("a bug in a store call")),
             "{panicked:?}"
         );
         assert_eq!(

@@ -34,7 +34,7 @@ impl From<Error> for Status {
                     ErrorDetails::with_error_info("STORAGE_UNAVAILABLE", DOMAIN, HashMap::new()),
                 );
             }
-            Error::Corrupt(_) => {
+            Error::Corrupt(_) | Error::Internal(_) => {
                 return Status::with_error_details(
                     Code::Internal,
                     "internal error; the cause is in the server log",
@@ -53,7 +53,9 @@ pub fn log(error: &Error) {
         Error::InvalidArgument { .. } | Error::NotFound(_) | Error::FailedPrecondition(_) => {
             tracing::info!(error = %error, "refused");
         }
-        Error::Storage(_) | Error::Corrupt(_) => tracing::error!(error = %error, "failed"),
+        Error::Storage(_) | Error::Corrupt(_) | Error::Internal(_) => {
+            tracing::error!(error = %error, "failed")
+        }
     }
 }
 
@@ -74,8 +76,13 @@ mod tests {
 
     #[test]
     fn internal_causes_stay_private() {
-        let status = Status::from(Error::Corrupt("secret path /var/x".into()));
-        assert_eq!(status.code(), Code::Internal);
-        assert!(!status.message().contains("secret"));
+        for error in [
+            Error::Corrupt("secret path /var/x".into()),
+            Error::Internal("a store call panicked: secret".into()),
+        ] {
+            let status = Status::from(error);
+            assert_eq!(status.code(), Code::Internal);
+            assert!(!status.message().contains("secret"));
+        }
     }
 }
