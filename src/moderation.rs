@@ -91,9 +91,11 @@ fn classifier_reason(policy: &Policy, score: &Score, verdict: Verdict) -> Reason
         ),
     };
     let toward_spam = verdict != Verdict::Approve;
+    // A weight that prints as ±0.0 names a feature that pushed nowhere.
     let (agreeing, opposing): (Vec<&Contribution>, Vec<&Contribution>) = score
         .contributions
         .iter()
+        .filter(|c| c.weight.abs() >= 0.05)
         .partition(|c| (c.weight > 0.0) == toward_spam);
     let listed = |contributions: &[&Contribution]| {
         contributions
@@ -279,7 +281,7 @@ mod tests {
              bit.ly +1.5 (spam probability 0.200, below the hold threshold 0.500)"
         );
         let only_against = Score {
-            contributions: vec![contribution("one link", 0.4)],
+            contributions: vec![contribution("one link", 0.4), contribution("'me'", 0.01)],
             ..score(0.2)
         };
         let a = decide(
