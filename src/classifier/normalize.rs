@@ -195,11 +195,9 @@ impl TokenBuilder {
     /// its separator recorded.
     fn end_ascii_token(&mut self, start: usize) {
         let token = &self.raw.text.as_bytes()[start..];
-        if token.iter().any(u8::is_ascii_digit) && is_leet(token.iter().map(|&b| char::from(b))) {
-            let mapped: String = token
-                .iter()
-                .map(|&b| leet_letter(char::from(b)).unwrap_or(char::from(b)))
-                .collect();
+        if token.iter().any(u8::is_ascii_digit)
+            && let Some(mapped) = std::str::from_utf8(token).ok().and_then(unleet)
+        {
             self.raw.text.truncate(start);
             self.raw.text.push_str(&mapped);
         }
@@ -331,48 +329,58 @@ fn deobfuscate_into(token: &str, out: &mut String) {
     }
     let letters = token.chars().filter(char::is_ascii_alphabetic).count();
     let lookalikes = token.chars().any(|c| lookalike(c).is_some());
-    let leet = is_leet(token.chars());
-    if !(leet || (lookalikes && letters > 0)) {
+    let unleeted = unleet(token);
+    if unleeted.is_none() && !(lookalikes && letters > 0) {
         out.push_str(token);
         return;
     }
-    for c in token.chars() {
-        let mapped = if leet { leet_letter(c) } else { None };
-        out.push(mapped.or_else(|| lookalike(c)).unwrap_or(c));
+    for c in unleeted.as_deref().unwrap_or(token).chars() {
+        out.push(lookalike(c).unwrap_or(c));
     }
 }
 
-/// Whether a token's digits stand for letters: a leading ASCII letter, at least as many
-/// ASCII letters as digits, and digits where no number would be: before a letter (`v1agra`,
-/// `c0m`), or ending the word as one repeated letter (`fr33`, `t00`). A word that ends in a
-/// number keeps it (`win10`, `covid19`, `mp3`, `euro2004`), as do `4u`, `b4`, `10am` and
-/// `h264`.
-fn is_leet(token: impl Iterator<Item = char> + Clone) -> bool {
-    let (mut letters, mut digits) = (0, 0);
-    // The run of digits the token ends with, and whether it repeats one digit.
-    let (mut ending, mut ending_repeats, mut first) = (0, true, '0');
-    for c in token.clone() {
-        if c.is_ascii_digit() {
-            digits += 1;
-            if ending == 0 {
-                (first, ending_repeats) = (c, true);
-            }
-            ending_repeats &= c == first;
-            ending += 1;
-        } else {
-            letters += usize::from(c.is_ascii_alphabetic());
-            ending = 0;
-        }
+/// The token with its l33t digits mapped back to letters, or `None` when no digit stands for
+/// one. Only a word that starts with an ASCII letter and has at least as many ASCII letters
+/// as digits can be l33t, and each run of digits is judged on its own: it stands for
+/// letters when every digit of it has a letter reading and a letter follows it (`v1agra`,
+/// `c0m`, `h4x0r`), or when it ends the word as a doubled `0` or `3` (`fr33`, `xx00`). Any
+/// other run is a number and stays: `win10`, `win11`, `mp3`, `euro2004`, the year of
+/// `v1agra2024`, the `19` of `covid19vaccine`; so do `4u`, `b4`, `10am` and `h264`.
+fn unleet(token: &str) -> Option<String> {
+    if !token.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return None;
     }
-    let before_a_letter = digits > ending;
-    digits > 0
-        && letters >= 2
-        && letters >= digits
-        && (before_a_letter || (ending >= 2 && ending_repeats))
-        && token
-            .clone()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
+    let letters = token.chars().filter(char::is_ascii_alphabetic).count();
+    let digits = token.chars().filter(char::is_ascii_digit).count();
+    if digits == 0 || letters < 2 || letters < digits {
+        return None;
+    }
+    let chars: Vec<char> = token.chars().collect();
+    let mut out = String::with_capacity(token.len());
+    let (mut folded, mut i) = (false, 0);
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while chars.get(i).is_some_and(char::is_ascii_digit) {
+            i += 1;
+        }
+        let run = &chars[start..i];
+        let before_a_letter = chars.get(i).is_some_and(|c| c.is_alphabetic());
+        let doubled_at_the_end =
+            i == chars.len() && run.len() == 2 && run[0] == run[1] && matches!(run[0], '0' | '3');
+        let fold = (before_a_letter || doubled_at_the_end)
+            && run.iter().all(|&c| leet_letter(c).is_some());
+        folded |= fold;
+        out.extend(
+            run.iter()
+                .map(|&c| leet_letter(c).filter(|_| fold).unwrap_or(c)),
+        );
+    }
+    folded.then_some(out)
 }
 
 fn leet_letter(c: char) -> Option<char> {
@@ -553,7 +561,10 @@ mod tests {
             assert_eq!(words(&[spelling]), ["free"], "{spelling:?}");
         }
         assert_eq!(words(&["v1agra", "раураl"]), ["viagra", "paypal"]);
-        assert_eq!(words(&["fr33 h0t c00l"]), ["free", "hot", "cool"]);
+        assert_eq!(
+            words(&["fr33 h0t c00l h4x0r xx00 v1agra2024"]),
+            ["free", "hot", "cool", "haxor", "xxoo", "viagra2024"]
+        );
     }
 
     #[test]
@@ -575,8 +586,17 @@ mod tests {
         );
         // A word that ends in a number names a version, a year or a model, not l33t.
         assert_eq!(
-            words(&["win10 covid19 mp3 euro2004 windows7"]),
-            ["win10", "covid19", "mp3", "euro2004", "windows7"]
+            words(&["win10 win11 covid19 covid19vaccine mp3 euro2004 windows7 i18n"]),
+            [
+                "win10",
+                "win11",
+                "covid19",
+                "covid19vaccine",
+                "mp3",
+                "euro2004",
+                "windows7",
+                "i18n"
+            ]
         );
         // Two single letters are not spaced-out obfuscation.
         assert_eq!(words(&["a b test"]), ["a", "b", "test"]);
