@@ -19,8 +19,9 @@
 //!
 //! **Threading**: every sled call blocks its thread, and may wait long. sled 0.34 guards all
 //! of a process's databases with one fair reader-writer lock (once any transaction has run):
-//! a transaction holds it exclusively, every other call shares it, a flush for the length
-//! of its fsync. A transaction waiting for a flush therefore holds up every call behind it.
+//! a transaction holds it exclusively, and reads, writes and sled's background flusher
+//! share it, the flusher for the length of its fsync. A transaction waiting for that
+//! flusher therefore holds up every call behind it; `Db::flush` itself waits for the disk.
 //! So the service never calls the store on an async worker, where that wait would stall
 //! every request the worker serves: it calls through [`Store::blocking`] and
 //! [`Store::flush`], on tokio's blocking pool.
@@ -76,7 +77,7 @@ struct Fingerprint {
 }
 
 /// Handle to the database. Cheap to share behind an `Arc`; sled does its own locking. Its
-/// methods block, so async code calls them through [`Store::blocking`].
+/// synchronous methods block, so async code calls them through [`Store::blocking`].
 pub struct Store {
     db: sled::Db,
     decisions: Tree,

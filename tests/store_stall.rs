@@ -4,8 +4,9 @@
 //!
 //! sled 0.34 guards every database in a process with one reader-writer lock
 //! (`concurrency_control.rs`): a transaction holds it exclusively while its closure runs, and
-//! every read, write and flush shares it. A transaction that waits, on a flush's fsync in
-//! the service or on this test in [`hold_sled`], so makes every store call wait. The test
+//! every read, write and sled's background flusher share it. A transaction that waits, on
+//! the flusher's fsync in the service or on this test in [`hold_sled`], so makes every store
+//! call wait. The test
 //! runs on tokio's single-threaded runtime, where the server, its clients and the test share
 //! one worker: while sled is held, each RPC that touches the store must stay pending and a
 //! health check (which does not) must still be answered.
