@@ -580,17 +580,22 @@ pub fn extract_with(comment: &Comment, on_new: impl FnMut(u32)) -> Features {
         other_links += 1;
         match url.as_ref().and_then(link::host) {
             Some(host) => {
-                for domain in domain_forms(&host) {
-                    out.owned(FeatureKind::LinkDomain, &domain);
-                }
+                out.owned(FeatureKind::LinkDomain, &host);
+                // An IP address has no registrable part or top-level domain: `192.168.1.20`
+                // is one host, not a subdomain of `168.1.20`.
                 if host.parse::<IpAddr>().is_ok() {
                     out.owned(FeatureKind::Pattern, "a link to a raw IP address");
-                } else if let Some(tld) = host
-                    .rsplit('.')
-                    .next()
-                    .filter(|tld| !CITATION_TLDS.contains(tld))
-                {
-                    out.owned(FeatureKind::LinkSuffix, tld);
+                } else {
+                    if let Some(part) = registrable_part(&host) {
+                        out.owned(FeatureKind::LinkDomain, &part);
+                    }
+                    if let Some(tld) = host
+                        .rsplit('.')
+                        .next()
+                        .filter(|tld| !CITATION_TLDS.contains(tld))
+                    {
+                        out.owned(FeatureKind::LinkSuffix, tld);
+                    }
                 }
                 if SHORTENERS.contains(&host.as_str()) {
                     out.owned(FeatureKind::Pattern, "a link shortener");
@@ -1269,32 +1274,31 @@ const COMMON_TLDS: &[&str] = &[
 /// "a 5-digit number", "an 8-digit number", "an 11-digit number": the article as the count
 /// is read aloud (eight, eleven, eighteen, eighty…, eleven thousand…).
 fn digit_count(digits: usize) -> String {
-    let count = digits.to_string();
-    let vowel_sound = count.starts_with('8')
-        || (matches!(count.len(), 2 | 5) && (count.starts_with("11") || count.starts_with("18")));
+    // The count's first two digits, and how many it has.
+    let (mut top, mut places) = (digits, 1);
+    while top >= 100 {
+        top /= 10;
+        places += 1;
+    }
+    places += usize::from(top >= 10);
+    let first = if top >= 10 { top / 10 } else { top };
+    // "eleven" and "eighteen" lead a count whose first group of thousands has two digits.
+    let vowel_sound = first == 8 || (places % 3 == 2 && matches!(top, 11 | 18));
     let article = if vowel_sound { "an" } else { "a" };
-    format!("{article} {count}-digit number")
+    format!("{article} {digits}-digit number")
 }
 
-/// The full host, plus its "registrable-ish" suffix when that differs: the last two labels,
-/// or three when the second-to-last is a short label under a two-letter country code
-/// (`bbc.co.uk`, `globo.com.br`). Not a public-suffix list, but it lets `m.facebook.com`
-/// and `facebook.com` share evidence. An IP address has no such part: `192.168.1.20` is
-/// one host, not a subdomain of `168.1.20`.
-fn domain_forms(host: &str) -> Vec<String> {
-    if host.parse::<IpAddr>().is_ok() {
-        return vec![host.to_string()];
-    }
+/// A host name's "registrable-ish" suffix when that is not the whole name: the last two
+/// labels, or three when the second-to-last is a short label under a two-letter country
+/// code (`bbc.co.uk`, `globo.com.br`). Not a public-suffix list, but it lets
+/// `m.facebook.com` and `facebook.com` share evidence.
+fn registrable_part(host: &str) -> Option<String> {
     let labels: Vec<&str> = host.split('.').collect();
     let keep = match labels.as_slice() {
         [.., second, last] if last.len() == 2 && second.len() <= 3 && labels.len() > 2 => 3,
         _ => 2,
     };
-    let mut forms = vec![host.to_string()];
-    if labels.len() > keep {
-        forms.push(labels[labels.len() - keep..].join("."));
-    }
-    forms
+    (labels.len() > keep).then(|| labels[labels.len() - keep..].join("."))
 }
 
 #[cfg(test)]
@@ -1593,6 +1597,9 @@ mod tests {
         assert_eq!(digit_count(18), "an 18-digit number");
         assert_eq!(digit_count(81), "an 81-digit number");
         assert_eq!(digit_count(111), "a 111-digit number");
+        assert_eq!(digit_count(8), "an 8-digit number");
+        assert_eq!(digit_count(11_500), "an 11500-digit number");
+        assert_eq!(digit_count(1_100), "a 1100-digit number");
     }
 
     #[test]
