@@ -467,16 +467,17 @@ fn render_card(f: &CardFacts) -> String {
                 "Naive Bayes' raw log-odds are overconfident (words, their pairs and their letter \
                  n-grams are counted as independent evidence). {folds} gives every training \
                  example held-out evidence: the prior's log-odds `z₀` and, per feature group, the \
-                 weighted log-odds `z_g` of its features. Platt scaling with one slope per group \
-                 (each shrunk toward the common slope, none negative) maps it to \
-                 `spam_probability = σ(z₀ + {intercept:.4} + Σ_g slope_g · z_g)`:\n\n{slopes}\n\
+                 weighted log-odds of its features that point toward spam, `s_g`, and toward \
+                 ham, `h_g`. Platt scaling with one slope per group and direction (each shrunk \
+                 toward the common slope, none negative) maps it to `spam_probability = σ(z₀ \
+                 {intercept} + Σ_g (spam slope_g · s_g + ham slope_g · h_g))`:\n\n{slopes}\n\
                  The thresholds are read off the same calibrated held-out scores under a \
                  false-positive budget, and are the service's defaults unless the config sets its \
                  own:\n\n{thresholds}\n\
                  The held-out evaluation below repeats this whole procedure inside every fold, so \
                  its breakdown shows what the budget delivers on comments that chose neither the \
                  calibration nor the thresholds.",
-                intercept = f.model.calibration.intercept,
+                intercept = signed(f.model.calibration.intercept),
                 slopes = describe_slopes(f.model),
                 thresholds = describe_thresholds(f.model),
             )
@@ -493,7 +494,7 @@ fn render_card(f: &CardFacts) -> String {
         ),
         _ => (
             "the calibrated probability",
-            "Calibration is one slope per feature group and one intercept: it fixes \
+            "Calibration is one slope per feature group and direction and one intercept: it fixes \
              overconfidence on average, not for every kind of comment; the reliability table \
              shows how far it holds on this data."
                 .to_string(),
@@ -589,10 +590,22 @@ pushed it, so watch the review queue.
     )
 }
 
+/// `+ 0.7974` or `− 1.0059`, for a term of a sum.
+fn signed(x: f64) -> String {
+    let sign = if x < 0.0 { '−' } else { '+' };
+    format!("{sign} {:.4}", x.abs())
+}
+
 fn describe_slopes(model: &TrainedModel) -> String {
-    let mut table = String::from("| feature group | slope |\n|---|---:|\n");
-    for (name, slope) in GROUP_NAMES.iter().zip(model.calibration.slopes) {
-        let _ = writeln!(table, "| {name} | {slope:.4} |");
+    let c = &model.calibration;
+    let mut table =
+        String::from("| feature group | slope toward spam | slope toward ham |\n|---|---:|---:|\n");
+    for (g, name) in GROUP_NAMES.iter().enumerate() {
+        let _ = writeln!(
+            table,
+            "| {name} | {:.4} | {:.4} |",
+            c.spam_slopes[g], c.ham_slopes[g]
+        );
     }
     table
 }
@@ -771,12 +784,35 @@ mod tests {
             "{card}"
         );
         assert!(!card.contains("5-fold cross-validation inside"), "{card}");
+        // The fitted formula and a slope per group and direction, with the intercept's
+        // sign written as a term's.
+        assert!(card.contains("`spam_probability = σ(z₀ "), "{card}");
+        assert!(!card.contains("+ -"), "{card}");
+        assert!(
+            card.contains("| feature group | slope toward spam | slope toward ham |"),
+            "{card}"
+        );
+        assert_eq!(
+            GROUP_NAMES
+                .iter()
+                .filter(|name| card.contains(&format!("| {name} | ")))
+                .count(),
+            GROUP_NAMES.len(),
+            "{card}"
+        );
         assert!(
             card.contains(
                 "30 training examples have an author e-mail address and 0 an author web address"
             ),
             "{card}"
         );
+    }
+
+    #[test]
+    fn a_term_of_a_sum_carries_its_own_sign() {
+        assert_eq!(signed(0.79741), "+ 0.7974");
+        assert_eq!(signed(-1.00589), "− 1.0059");
+        assert_eq!(signed(0.0), "+ 0.0000");
     }
 
     /// The service learns from the first label of each class, and so does `train`: with one

@@ -217,7 +217,7 @@ impl Classifier {
         // Rank first, describe after: only the few shown get a readable name allocated.
         // One pass keeping the strongest few in order: a comment has dozens of features,
         // and a partial sort of them all was 7.5% of a classification's instructions.
-        let slopes = &self.calibration.slopes;
+        let calibration = &self.calibration;
         let stronger = |(fa, a): (&Feature, f64), (fb, b): (&Feature, f64)| {
             a.abs()
                 .total_cmp(&b.abs())
@@ -229,7 +229,7 @@ impl Classifier {
         // them, and one comparison of magnitudes settles it.
         let mut weakest = f64::NEG_INFINITY;
         for &(f, weight, delta) in &known {
-            let candidate = (f, slopes[f.group()] * weight * delta);
+            let candidate = (f, calibration.slope(f.group(), delta) * weight * delta);
             if candidate.1.abs() < weakest
                 || strongest.len() == TOP_CONTRIBUTIONS
                     && !stronger(candidate, strongest[TOP_CONTRIBUTIONS - 1])
@@ -253,14 +253,13 @@ impl Classifier {
                 weight,
             })
             .collect();
-        let mut without_links = evidence;
-        for kind in [
+        let without_links = [
             FeatureKind::LinkDomain,
             FeatureKind::LinkSuffix,
             FeatureKind::LinkCount,
-        ] {
-            without_links.groups[kind.group()] = 0.0;
-        }
+        ]
+        .into_iter()
+        .fold(evidence, |e, kind| e.without(kind.group()));
         Score {
             spam_probability: self.calibration.probability(&evidence),
             spam_probability_without_links: self.calibration.probability(&without_links),
@@ -320,14 +319,14 @@ impl Classifier {
     /// log-likelihoods needs no normalising, so no exponent is ever taken and long comments
     /// cannot underflow (as linfa's own `predict_log_proba` does, to NaN).
     fn sum_evidence(&self, known: &[Known]) -> Evidence {
-        let mut groups = [0.0; features::GROUPS];
-        for &(f, w, delta) in known {
-            groups[f.group()] += w * delta;
-        }
-        Evidence {
+        let mut evidence = Evidence {
             prior: self.prior_log_odds,
-            groups,
+            ..Evidence::default()
+        };
+        for &(f, w, delta) in known {
+            evidence.add(f.group(), w * delta);
         }
+        evidence
     }
 }
 
@@ -662,7 +661,7 @@ mod tests {
             let contributions: Vec<f64> = classifier
                 .known(&features)
                 .into_iter()
-                .map(|(f, weight, delta)| c.slopes[f.group()] * weight * delta)
+                .map(|(f, weight, delta)| c.slope(f.group(), delta) * weight * delta)
                 .collect();
             let logit = c.logit(&classifier.evidence(&probe));
             let total = classifier.prior_log_odds + c.intercept + contributions.iter().sum::<f64>();

@@ -32,7 +32,7 @@ use super::features::{FEATURE_SCHEME, N_FEATURES};
 /// First bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"CGMODEL\0";
 /// The container layout version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// Magic + version + payload length + CRC32.
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
@@ -375,10 +375,14 @@ impl TrainedModel {
                     .into(),
             ));
         }
-        let Calibration { slopes, intercept } = self.calibration;
-        if !(slopes.iter().all(|a| a.is_finite() && *a >= 0.0) && intercept.is_finite()) {
+        let calibration = &self.calibration;
+        if !(calibration.slopes().all(|a| a.is_finite() && *a >= 0.0)
+            && calibration.intercept.is_finite())
+        {
             return Err(corrupt(format!(
-                "calibration slopes {slopes:?} must be non-negative numbers and intercept {intercept} finite"
+                "calibration slopes {:?} and {:?} must be non-negative numbers and intercept {} \
+                 finite",
+                calibration.spam_slopes, calibration.ham_slopes, calibration.intercept
             )));
         }
         let Thresholds {
@@ -420,7 +424,8 @@ mod tests {
             // Two features share bucket 5.
             keys: FeatureKeys::of([(1, 11), (5, 2), (5, 9), (900, 0), (70_000, 32_767)]),
             calibration: Calibration {
-                slopes: [0.3, 0.2, 0.3, 0.5, 0.4, 0.1, 0.0, 0.3, 0.6, 0.2],
+                spam_slopes: [0.3, 0.2, 0.3, 0.5, 0.4, 0.1, 0.0, 0.3, 0.6, 0.2],
+                ham_slopes: [0.2, 0.2, 0.1, 0.5, 0.3, 0.1, 0.1, 0.2, 0.6, 0.4],
                 intercept: -0.5,
             },
             thresholds: Thresholds {
@@ -521,7 +526,11 @@ mod tests {
                 |m| m.keys = FeatureKeys::union([&m.keys, &FeatureKeys::of([(7, 1)])]),
                 "feature keys",
             ),
-            (|m| m.calibration.slopes[2] = -1.0, "calibration slopes"),
+            (
+                |m| m.calibration.spam_slopes[2] = -1.0,
+                "calibration slopes",
+            ),
+            (|m| m.calibration.ham_slopes[7] = -0.5, "calibration slopes"),
             (|m| m.thresholds.hold = 0.99, "not ordered"),
             (|m| m.thresholds.trusted_reject = 1.5, "not ordered"),
         ];

@@ -1124,7 +1124,7 @@ mod tests {
         let model = &trained.model;
         assert_eq!(model.budget, Some(Budget::default()));
         assert!(
-            model.calibration.slopes.iter().any(|a| *a > 0.0),
+            model.calibration.slopes().any(|a| *a > 0.0),
             "{:?}",
             model.calibration
         );
