@@ -440,8 +440,8 @@ mod tests {
     use super::*;
 
     /// `n` held-out comments whose evidence in group `g` is uniform over ±50 and whose true
-    /// log-odds are `Σ_g true_slopes[g] · evidence_g` (the prior is zero), the slope being
-    /// `(toward spam, toward ham)`.
+    /// log-odds are `Σ_g slope_g · evidence_g` (the prior is zero), `true_slopes` giving each
+    /// group's pair `(toward spam, toward ham)` and the evidence's sign choosing between them.
     fn simulated(n: usize, true_slopes: &[(usize, (f64, f64))]) -> Vec<(Evidence, bool)> {
         let mut state = 7_u64;
         let mut uniform = || {
