@@ -28,7 +28,7 @@ use crate::comment::Comment;
 pub const HASH_BITS: u32 = 20;
 /// Size of the hashed feature space. Word pairs and letter n-grams give a vocabulary of a
 /// few hundred thousand keys; 2^20 buckets keep most of them apart while the serving
-/// lookup table (one `f64` each) stays at 8 MiB.
+/// lookup table (16 bytes each: log-odds and check) stays at 16 MiB.
 pub const N_FEATURES: usize = 1 << HASH_BITS;
 /// Version of the extraction rules and of the features' weights, stored in every model
 /// file. Bump on any change to [`extract`]'s output or to [`weights_of_counts`].
@@ -162,8 +162,8 @@ pub const GROUP_NAMES: [&str; GROUPS] = [
 /// each: scaling any one weight by 0.7 or 1.4 left the mean MCC within 0.0025 of 0.8961,
 /// except punctuation and emoji, whose weight gave 0.8936 at 1.4, 0.8961 at 1.0 and 0.85,
 /// 0.8969 at 0.7, 0.8983 at 0.5, 0.8988 at 0.35, 0.8983 at 0.25 and 0.8957 at 0.1; SMS
-/// 10-fold MCC 0.973 at 0.5 and 0.970 at 0.35 (0.971 at 1.0), so 0.5. Runs of `!!!` and
-/// emoji differ from one video's audience to the next more than words do. These are
+/// 10-fold MCC 0.973 at 0.5 and 0.970 at 0.35 (0.971 at 1.0), so 0.5. Presumably runs of
+/// `!!!` and emoji differ between videos' audiences more than words do. These are
 /// chosen on the same leave-one-video-out folds they are reported on.
 const GROUP_WEIGHTS: [f64; GROUPS] = [1.0, 0.7, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 1.0, 1.0];
 

@@ -268,7 +268,7 @@ impl Classifier {
     }
 
     /// The comment's features, with each one's log-odds fetched toward the cache as soon as
-    /// its bucket is known. The table is 8 MiB and its lookups in [`Classifier::known`] are
+    /// its bucket is known. The table is 16 MiB and its lookups in [`Classifier::known`] are
     /// scattered: they were a seventh of a classification, nearly all of it waiting on
     /// memory (perf). Fetching while extraction goes on hides about half of that wait: in
     /// three runs of 30 interleaved rounds over both corpora, in one process linking both
