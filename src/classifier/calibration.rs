@@ -37,7 +37,7 @@ pub struct Evidence {
 impl Evidence {
     /// Adds one feature's weighted log-odds to its group's evidence on the side it points to.
     pub fn add(&mut self, group: usize, log_odds: f64) {
-        if log_odds < 0.0 {
+        if points_to_ham(log_odds) {
             self.ham[group] += log_odds;
         } else {
             self.spam[group] += log_odds;
@@ -60,6 +60,14 @@ impl Evidence {
     fn inputs(&self) -> impl Iterator<Item = &f64> {
         self.spam.iter().chain(&self.ham)
     }
+}
+
+/// Which side of [`Evidence`] a log-odds is filed on, and so which slope it takes: the one
+/// rule [`Evidence::add`] and [`Calibration::slope`] share (a log-odds of 0 counts toward
+/// spam, and weighs nothing either way).
+#[inline]
+fn points_to_ham(log_odds: f64) -> bool {
+    log_odds < 0.0
 }
 
 /// `p = σ(prior + intercept + Σ_g (spam_slopes_g · spam_g + ham_slopes_g · ham_g))`.
@@ -95,7 +103,7 @@ impl Calibration {
     /// the side they point to, as [`Evidence::add`] files them.
     #[inline]
     pub fn slope(&self, group: usize, log_odds: f64) -> f64 {
-        if log_odds < 0.0 {
+        if points_to_ham(log_odds) {
             self.ham_slopes[group]
         } else {
             self.spam_slopes[group]
@@ -129,7 +137,7 @@ impl Calibration {
     /// than a noisy or zero one. Why two directions: naive Bayes over-counts spam's few
     /// repeated phrases and ham's many weak words by different amounts; over 15 seeds of
     /// YouTube's leave-one-video-out, separate slopes raised MCC in 13, tied in one and
-    /// lowered it in one (mean +0.0025), and SMS's 10-fold MCC by 0.001. Slopes are kept
+    /// lowered it in one (mean 0.8935 → 0.8961), and SMS's 10-fold MCC by 0.001. Slopes are kept
     /// non-negative, so a feature's contribution always points the way its log-odds does and
     /// explanations never flip a spam word into ham evidence. Targets are Platt's smoothed
     /// labels, `(n₊ + 1) / (n₊ + 2)` and `1 / (n₋ + 2)` (Lin, Lin and Weng, "A note on
@@ -156,7 +164,7 @@ impl Calibration {
         let totals: Vec<Row<2>> = points
             .iter()
             .map(|(e, s)| Row {
-                inputs: [e.naive() - e.prior, 1.0],
+                inputs: [e.inputs().sum(), 1.0],
                 offset: e.prior,
                 target: target(*s),
             })
