@@ -544,7 +544,8 @@ labels ham = 0 and spam = 1, fitted incrementally with \
 is scaled by a weight learned by discriminative frequency estimation (Su et al., 2008): \
 {passes} shuffled passes in which a comment adds its features in proportion to how wrong the \
 counts so far are about it, so comments the model already gets right stop counting and hard \
-ones count more; the class prior stays the share of comments. {weights_learned} The learned \
+ones count more; a comment's weight is what it added, averaged over {orders} runs in different \
+orders. The class prior stays the share of comments. {weights_learned} The learned \
 per-class counts are stored sparsely and the log-probabilities recomputed on load; features \
 outside the vocabulary are ignored when scoring.
 
@@ -586,6 +587,7 @@ pushed it, so watch the review queue.
         alpha = a.alpha,
         batch = a.batch_size,
         passes = train::DISCRIMINATIVE_PASSES,
+        orders = train::DISCRIMINATIVE_ORDERS,
         command = command_line(),
     )
 }

@@ -400,8 +400,9 @@ fn vocabulary(samples: &[&Sample]) -> (Vec<usize>, HashMap<usize, usize>) {
     (columns, column_of)
 }
 
-/// Passes of [`discriminative_weights`] over the samples. Spam F1 / MCC on held-out
-/// YouTube videos (`eval --by-source`), and MCC on SMS (`eval --kfold 10`):
+/// Passes of [`discriminative_weights`] over the samples, in each of its shuffled orders.
+/// Spam F1 / MCC on held-out YouTube videos (`eval --by-source`), and MCC on SMS
+/// (`eval --kfold 10`), with a single order, measured when they were introduced:
 ///
 /// | passes | YouTube F1 | YouTube MCC | SMS MCC |
 /// |---|---:|---:|---:|
@@ -413,9 +414,23 @@ fn vocabulary(samples: &[&Sample]) -> (Vec<usize>, HashMap<usize, usize>) {
 /// | 20 | 0.944 | 0.893 | 0.970 |
 /// | 40 | 0.942 | 0.891 | 0.972 |
 ///
-/// Ten was picked from a prototype before this sweep; the sweep says anything from five up
-/// does about as well.
-pub const DISCRIMINATIVE_PASSES: usize = 10;
+/// Ten, picked from a prototype, stood until averaging over [`DISCRIMINATIVE_ORDERS`] took
+/// the shuffle's luck out of the comparison. Mean YouTube MCC over 15 seeds at feature
+/// scheme 14 with 16 orders: 5 passes 0.8971, 10 0.8991, 15 0.9007, 20 0.9006, 30 0.9001,
+/// 40 0.8992. Twenty gave 0.901 at every seed. SMS 10-fold, seeds 1–3: mean 0.9728 at 20
+/// with 16 orders, 0.9731 at 10 with one. Chosen on the folds it is reported on, like the
+/// other hyper-parameters here; SMS, which it leaves as it was, is the outside check.
+pub const DISCRIMINATIVE_PASSES: usize = 20;
+
+/// Shuffled orders [`discriminative_weights`] runs and averages. The estimate is online: a
+/// comment's weight depends on which comments came before it, so one order's weights carry
+/// that order's luck, and the seed alone moved YouTube's leave-one-video-out MCC between
+/// 0.896 and 0.901 (15 seeds, 10 passes, one order). The average over orders estimates the
+/// weight a comment gets in a random order. With 16 orders of 20 passes every one of the 15
+/// seeds gave 0.901 (so did 32 orders); with 8, 0.899 to 0.902. Training's weights cost 32
+/// times what one order of 10 passes did: `eval --by-source` on YouTube took 7.0 s instead
+/// of 3.4 s.
+pub const DISCRIMINATIVE_ORDERS: usize = 16;
 
 /// How much each sample counts in the naive-Bayes counts: discriminative frequency
 /// estimation (Su, Zhang, Ling and Matwin, ICML 2008). Plain naive Bayes counts every
@@ -424,14 +439,21 @@ pub const DISCRIMINATIVE_PASSES: usize = 10;
 /// in both classes is counted as evidence twice over by its pairs and stems. Here the
 /// counts are built up over [`DISCRIMINATIVE_PASSES`] shuffled passes in which each sample
 /// adds its row scaled by how wrong the counts so far are about it (`1 − P(its label)`):
-/// comments the model already gets right stop adding, ones it gets wrong keep adding. The
-/// result is still a multinomial naive-Bayes model, fitted by linfa-bayes on weighted rows;
-/// only the weights are learned. No weight is below [`MIN_WEIGHT`], so every comment's
-/// features stay in the vocabulary, as with plain counts: at the default alpha no comment
-/// comes near it (the log-odds stay within about ±10), but a tiny alpha can make the counts
-/// so sure of a comment that it would add nothing at all. `train` never hands this a part
-/// with one class; given one, there is nothing to discriminate and every weight is 1.
+/// comments the model already gets right stop adding, ones it gets wrong keep adding; a
+/// sample's weight is what it added, averaged over [`DISCRIMINATIVE_ORDERS`] independent
+/// runs in different orders. The result is still a multinomial naive-Bayes model, fitted by
+/// linfa-bayes on weighted rows; only the weights are learned. No weight is below
+/// [`MIN_WEIGHT`], so every comment's features stay in the vocabulary, as with plain
+/// counts: at the default alpha no comment comes near it (the log-odds stay within about
+/// ±10), but a tiny alpha can make the counts so sure of a comment that it would add
+/// nothing at all. `train` never hands this a part with one class; given one, there is
+/// nothing to discriminate and every weight is 1.
 pub fn discriminative_weights(samples: &[&Sample], alpha: f64, seed: u64) -> Vec<f64> {
+    averaged_over_orders(samples, alpha, seed, DISCRIMINATIVE_ORDERS)
+}
+
+/// [`discriminative_weights`] with `orders` orders.
+fn averaged_over_orders(samples: &[&Sample], alpha: f64, seed: u64, orders: usize) -> Vec<f64> {
     let (ham, spam) = class_sizes(samples.iter().copied());
     if ham == 0 || spam == 0 {
         return vec![1.0; samples.len()];
@@ -441,37 +463,71 @@ pub fn discriminative_weights(samples: &[&Sample], alpha: f64, seed: u64) -> Vec
         .iter()
         .map(|s| s.row.iter().map(|&(b, x)| (column_of[&b], x)).collect())
         .collect();
-    let prior_log_odds = (spam as f64 / ham as f64).ln();
-    let mut counts = [vec![0.0; columns.len()], vec![0.0; columns.len()]];
-    let mut totals = [0.0; 2];
-    let mut weights = vec![0.0; samples.len()];
-    let mut order: Vec<usize> = (0..samples.len()).collect();
+    let estimate = Estimate {
+        samples,
+        rows: &rows,
+        columns: columns.len(),
+        prior_log_odds: (spam as f64 / ham as f64).ln(),
+        alpha,
+    };
     let mut rng = SplitMix64(seed);
-    for _ in 0..DISCRIMINATIVE_PASSES {
-        rng.shuffle(&mut order);
-        for &i in &order {
-            // The estimate a `Classifier` makes from these counts.
-            let log_probability = |class: usize, c: usize| {
-                smoothed_log_probability(counts[class][c], totals[class], alpha, columns.len())
-            };
-            let log_odds = prior_log_odds
-                + rows[i]
-                    .iter()
-                    .map(|&(c, x)| x * (log_probability(SPAM, c) - log_probability(HAM, c)))
-                    .sum::<f64>();
-            let (class, wrong) = if samples[i].is_spam {
-                (SPAM, 1.0 / (1.0 + log_odds.exp()))
-            } else {
-                (HAM, 1.0 / (1.0 + (-log_odds).exp()))
-            };
-            for &(c, x) in &rows[i] {
-                counts[class][c] += wrong * x;
-                totals[class] += wrong * x;
-            }
-            weights[i] += wrong;
+    let mut weights = vec![0.0; samples.len()];
+    for _ in 0..orders {
+        for (sum, w) in weights.iter_mut().zip(estimate.in_one_order(&mut rng)) {
+            *sum += w;
         }
     }
-    weights.iter().map(|w| w.max(MIN_WEIGHT)).collect()
+    weights
+        .iter()
+        .map(|w| (w / orders as f64).max(MIN_WEIGHT))
+        .collect()
+}
+
+/// What one run of [`discriminative_weights`] reads: the samples, their rows over the
+/// vocabulary's columns, and the smoothing.
+struct Estimate<'a> {
+    samples: &'a [&'a Sample],
+    rows: &'a [Vec<(usize, f64)>],
+    columns: usize,
+    prior_log_odds: f64,
+    alpha: f64,
+}
+
+impl Estimate<'_> {
+    /// Each sample's weight from [`DISCRIMINATIVE_PASSES`] passes, starting from empty
+    /// counts, in orders drawn from `rng`.
+    fn in_one_order(&self, rng: &mut SplitMix64) -> Vec<f64> {
+        let mut counts = [vec![0.0; self.columns], vec![0.0; self.columns]];
+        let mut totals = [0.0; 2];
+        let mut weights = vec![0.0; self.samples.len()];
+        let mut order: Vec<usize> = (0..self.samples.len()).collect();
+        for _ in 0..DISCRIMINATIVE_PASSES {
+            rng.shuffle(&mut order);
+            for &i in &order {
+                // The estimate a `Classifier` makes from these counts.
+                let log_probability = |class: usize, c: usize| {
+                    let (count, total) = (counts[class][c], totals[class]);
+                    smoothed_log_probability(count, total, self.alpha, self.columns)
+                };
+                let log_odds = self.prior_log_odds
+                    + self.rows[i]
+                        .iter()
+                        .map(|&(c, x)| x * (log_probability(SPAM, c) - log_probability(HAM, c)))
+                        .sum::<f64>();
+                let (class, wrong) = if self.samples[i].is_spam {
+                    (SPAM, 1.0 / (1.0 + log_odds.exp()))
+                } else {
+                    (HAM, 1.0 / (1.0 + (-log_odds).exp()))
+                };
+                for &(c, x) in &self.rows[i] {
+                    counts[class][c] += wrong * x;
+                    totals[class] += wrong * x;
+                }
+                weights[i] += wrong;
+            }
+        }
+        weights
+    }
 }
 
 /// The least a training comment counts after [`discriminative_weights`].
@@ -1086,6 +1142,26 @@ mod tests {
             discriminative_weights(&one_class, 0.5, 3)
                 .iter()
                 .all(|&w| w == 1.0)
+        );
+    }
+
+    /// One order's weights carry its luck: retrained with another seed, a model moved
+    /// YouTube's held-out MCC by up to 0.005. Averaged over the orders, two seeds' weights
+    /// must lie far closer together than two single orders' do.
+    #[test]
+    fn averaging_over_orders_takes_out_most_of_the_seeds_luck() {
+        let samples: Vec<Sample> = fixture().iter().map(Sample::new).collect();
+        let all: Vec<&Sample> = samples.iter().collect();
+        let apart = |orders: usize| {
+            let [a, b] = [1, 2].map(|seed| averaged_over_orders(&all, 0.5, seed, orders));
+            a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum::<f64>()
+        };
+        let (one, averaged) = (apart(1), apart(DISCRIMINATIVE_ORDERS));
+        assert!(one > 0.0, "the seed must change one order's weights");
+        assert!(averaged < one / 2.0, "{averaged} vs {one}");
+        assert_eq!(
+            discriminative_weights(&all, 0.5, 1),
+            averaged_over_orders(&all, 0.5, 1, DISCRIMINATIVE_ORDERS)
         );
     }
 
