@@ -115,15 +115,15 @@ impl Calibration {
         self.spam_slopes.iter().chain(&self.ham_slopes)
     }
 
-    /// The calibrated log-odds.
+    /// The calibrated log-odds: [`Calibration::slopes`] times the evidence inputs, summed
+    /// in that order, but written as two zips of arrays. A zip of the two chains compiled
+    /// to a loop of some 26 instructions an input, nearly 4% of a classification's.
     pub fn logit(&self, e: &Evidence) -> f64 {
-        e.prior
-            + self.intercept
-            + self
-                .slopes()
-                .zip(e.inputs())
-                .map(|(a, z)| a * z)
-                .sum::<f64>()
+        let weighted = (self.spam_slopes.iter().zip(&e.spam))
+            .chain(self.ham_slopes.iter().zip(&e.ham))
+            .map(|(a, z)| a * z)
+            .sum::<f64>();
+        e.prior + self.intercept + weighted
     }
 
     pub fn probability(&self, e: &Evidence) -> f64 {
