@@ -63,21 +63,34 @@ pub struct TokenBuilder {
     /// The last character of `current` and how many times in a row it occurred.
     last: Option<char>,
     repeats: u8,
-    /// The ASCII token being written straight into `raw.text` by
-    /// [`TokenBuilder::push_ascii_byte`]: where it starts, its last byte and how many times
-    /// in a row that byte occurred.
-    ascii: Option<AsciiToken>,
     /// How many of the last tokens are single letters, and whether three in a row ever
     /// were: only then has [`TokenBuilder::finish`] spaced-out letters to join.
     single_letters: usize,
     spaced_letters: bool,
 }
 
+/// A run of [word bytes](is_word_byte) of ASCII prose for
+/// [`TokenBuilder::push_ascii_word`], with what a pass over it found. The feature extractor
+/// counts these while it finds the run; [`AsciiWord::of`] looks for itself.
 #[derive(Clone, Copy)]
-struct AsciiToken {
-    start: usize,
-    last: u8,
-    repeats: u8,
+pub struct AsciiWord<'w> {
+    pub text: &'w str,
+    pub capitals: bool,
+    pub digits: bool,
+    pub apostrophes: bool,
+}
+
+impl<'w> AsciiWord<'w> {
+    /// A run of word bytes, looked over.
+    pub fn of(text: &'w str) -> AsciiWord<'w> {
+        let has = |class: fn(&u8) -> bool| text.as_bytes().iter().any(class);
+        AsciiWord {
+            text,
+            capitals: has(u8::is_ascii_uppercase),
+            digits: has(u8::is_ascii_digit),
+            apostrophes: has(|&b| b == b'\''),
+        }
+    }
 }
 
 /// How far a [`TokenBuilder`] had got, to go back to.
@@ -105,7 +118,7 @@ impl TokenBuilder {
     /// Normalises and tokenises one piece of prose. Tokens never span two calls.
     pub fn push(&mut self, prose: &str) {
         if prose.is_ascii() {
-            self.push_ascii(prose.as_bytes());
+            self.push_ascii(prose);
             return;
         }
         for c in prose.nfkc() {
@@ -120,51 +133,68 @@ impl TokenBuilder {
     /// identity on ASCII, no look-alike or mark can occur, and a token ends with its piece.
     /// callgrind counts a third fewer instructions for tokenising the corpora than through
     /// the general path.
-    fn push_ascii(&mut self, prose: &[u8]) {
-        for &b in prose {
-            self.push_ascii_byte(b);
+    fn push_ascii(&mut self, prose: &str) {
+        for word in prose.split(|c: char| !c.is_ascii() || !is_word_byte(c as u8)) {
+            self.push_ascii_word(AsciiWord::of(word));
         }
-        self.end_ascii_piece();
     }
 
-    /// Reads the next byte of a piece of ASCII prose, for a caller that reads the bytes
-    /// anyway (the feature extractor's one pass): a piece is its bytes followed by
-    /// [`TokenBuilder::end_ascii_piece`].
-    #[inline]
-    pub fn push_ascii_byte(&mut self, b: u8) {
-        debug_assert!(b.is_ascii() && self.current.is_empty());
-        if !b.is_ascii_alphanumeric() {
-            if b != b'\'' {
-                self.end_ascii_piece();
-            }
+    /// Reads a whole run of [word bytes](is_word_byte) of ASCII prose as one token, for a
+    /// caller that finds the runs anyway (the feature extractor's one pass). Letters are
+    /// lower-cased, a letter's third repeat in a row is dropped, apostrophes are skipped
+    /// (`don't` is one word), and l33t digits become the letters they stand for (the same
+    /// rule as for any other token; both sides are one byte). A run of apostrophes alone
+    /// is no token.
+    ///
+    /// A word without an apostrophe or a byte three times in a row, most of them, is
+    /// copied whole and lower-cased in place if it has capitals; only the others are
+    /// written byte by byte, and only words with digits are read for l33t. Reading words
+    /// this way rather than a byte at a time took 5% fewer instructions a classification
+    /// (callgrind over the corpora).
+    pub fn push_ascii_word(&mut self, word: AsciiWord) {
+        debug_assert!(word.text.bytes().all(is_word_byte) && self.current.is_empty());
+        let start = self.raw.text.len();
+        if word.text.is_empty() {
             return;
         }
-        let b = b.to_ascii_lowercase();
-        match &mut self.ascii {
-            Some(token) if token.last == b => {
-                if token.repeats >= 2 && b.is_ascii_alphabetic() {
-                    return;
+        if word.apostrophes || has_a_triple(word.text.as_bytes()) {
+            let (mut last, mut repeats) = (None, 0u8);
+            for b in word
+                .text
+                .bytes()
+                .filter(|&b| b != b'\'')
+                .map(|b| b.to_ascii_lowercase())
+            {
+                if last == Some(b) {
+                    if repeats >= 2 && b.is_ascii_alphabetic() {
+                        continue;
+                    }
+                    repeats = repeats.saturating_add(1);
+                } else {
+                    (last, repeats) = (Some(b), 1);
                 }
-                token.repeats = token.repeats.saturating_add(1);
+                self.raw.text.push(char::from(b));
             }
-            Some(token) => (token.last, token.repeats) = (b, 1),
-            None => {
-                self.ascii = Some(AsciiToken {
-                    start: self.raw.text.len(),
-                    last: b,
-                    repeats: 1,
-                });
+            if self.raw.text.len() == start {
+                return;
+            }
+        } else {
+            self.raw.text.push_str(word.text);
+            if word.capitals {
+                self.raw.text[start..].make_ascii_lowercase();
             }
         }
-        self.raw.text.push(char::from(b));
-    }
-
-    /// Ends a piece of ASCII prose: tokens never span two.
-    #[inline]
-    pub fn end_ascii_piece(&mut self) {
-        if let Some(token) = self.ascii.take() {
-            self.end_ascii_token(token.start);
+        if word.digits
+            && let Some(mapped) = unleet(&self.raw.text[start..])
+        {
+            self.raw.text.truncate(start);
+            self.raw.text.push_str(&mapped);
         }
+        self.record(Token {
+            start,
+            end: self.raw.text.len(),
+            spaceless: false,
+        });
     }
 
     /// Where the tokens are now, for [`TokenBuilder::back_to`].
@@ -180,32 +210,10 @@ impl TokenBuilder {
     /// Forgets the tokens pushed since `mark` (taken between pieces): what was read as
     /// prose turned out to be a link.
     pub fn back_to(&mut self, mark: TokensMark) {
-        debug_assert!(
-            self.ascii.is_none(),
-            "marks are taken and restored between pieces"
-        );
         self.raw.text.truncate(mark.text);
         self.raw.tokens.truncate(mark.tokens);
         self.single_letters = mark.single_letters;
         self.spaced_letters = mark.spaced_letters;
-    }
-
-    /// Ends the ASCII token written from `start` on: its l33t digits mapped back in place
-    /// (the same rule as [`deobfuscate_into`]; both sides are one byte), then the token and
-    /// its separator recorded.
-    fn end_ascii_token(&mut self, start: usize) {
-        let token = &self.raw.text.as_bytes()[start..];
-        if token.iter().any(u8::is_ascii_digit)
-            && let Some(mapped) = std::str::from_utf8(token).ok().and_then(unleet)
-        {
-            self.raw.text.truncate(start);
-            self.raw.text.push_str(&mapped);
-        }
-        self.record(Token {
-            start,
-            end: self.raw.text.len(),
-            spaceless: false,
-        });
     }
 
     /// Records a token written at the end of the text, and the separator after it.
@@ -219,7 +227,6 @@ impl TokenBuilder {
 
     /// The finished tokens.
     pub fn finish(mut self) -> Tokens {
-        self.end_ascii_piece();
         self.end_token();
         if self.spaced_letters {
             return join_spaced_letters(&self.raw);
@@ -448,6 +455,28 @@ fn join_spaced_letters(raw: &Tokens) -> Tokens {
         i += take;
     }
     out
+}
+
+/// Whether an ASCII byte belongs in a word: a letter, a digit, or an apostrophe, which
+/// words keep inside them and drop. Any other byte ends the word.
+pub const fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'\''
+}
+
+/// Whether a run of word bytes has one byte three times in a row, whatever its case: a
+/// letter to collapse (or digits, which stay).
+fn has_a_triple(word: &[u8]) -> bool {
+    let (mut last, mut run) = (0, 0);
+    for &b in word {
+        // Folds ASCII letters' case and leaves digits and the apostrophe as they are.
+        let b = b | 0x20;
+        run = if b == last { run + 1 } else { 1 };
+        if run == 3 {
+            return true;
+        }
+        last = b;
+    }
+    false
 }
 
 /// Whether a token is one letter, of a script written with spaces: what `f r e e` is made
