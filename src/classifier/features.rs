@@ -358,7 +358,7 @@ pub fn weights_of_counts(counts: &[u32; GROUPS]) -> [f64; GROUPS] {
 /// to [`HASH_BITS`].
 #[inline]
 pub fn bucket(kind: FeatureKind, text: &str) -> u32 {
-    hashed(kind, text).0
+    hashed(kind, text.as_bytes()).0
 }
 
 /// Bits of a feature's hash, the top ones (the bucket takes the bottom), kept as its
@@ -367,8 +367,8 @@ pub const CHECK_BITS: u32 = 15;
 
 /// A feature's bucket and check, from one XXH3-64 of its text.
 #[inline]
-fn hashed(kind: FeatureKind, text: &str) -> (u32, u16) {
-    let hash = xxh3_64_with_seed(text.as_bytes(), kind.seed());
+fn hashed(kind: FeatureKind, text: &[u8]) -> (u32, u16) {
+    let hash = xxh3_64_with_seed(text, kind.seed());
     // Masking keeps the low bits; the casts are lossless: the mask is below 2^32, and the
     // shift leaves CHECK_BITS < 16 bits.
     (
@@ -407,7 +407,9 @@ impl<F: FnMut(u32)> Collector<F> {
     /// whether it was added.
     #[inline(always)]
     fn span(&mut self, kind: FeatureKind, start: usize, end: usize) -> bool {
-        let (index, check) = hashed(kind, &self.text[start..end]);
+        // Bytes, not a `str` slice: spans start and end where tokens and names do, and a
+        // `str` slice checked both ends for a character boundary on every feature.
+        let (index, check) = hashed(kind, &self.text.as_bytes()[start..end]);
         let new = self.seen.insert(index);
         if new {
             (self.on_new)(index);
