@@ -422,14 +422,15 @@ fn vocabulary(samples: &[&Sample]) -> (Vec<usize>, HashMap<usize, usize>) {
 /// other hyper-parameters here; SMS, which it leaves as it was, is the outside check.
 pub const DISCRIMINATIVE_PASSES: usize = 20;
 
-/// Shuffled orders [`discriminative_weights`] runs and averages. The estimate is online: a
-/// comment's weight depends on which comments came before it, so one order's weights carry
-/// that order's luck, and the seed alone moved YouTube's leave-one-video-out MCC between
-/// 0.896 and 0.901 (15 seeds, 10 passes, one order). The average over orders estimates the
-/// weight a comment gets in a random order. With 16 orders of 20 passes every one of the 15
-/// seeds gave 0.901 (so did 32 orders); with 8, 0.899 to 0.902. Training's weights cost 32
-/// times what one order of 10 passes did: `eval --by-source` on YouTube took 7.0 s instead
-/// of 3.4 s.
+/// Independent runs [`discriminative_weights`] averages, called orders because each sees
+/// the samples in its own sequence of shuffles (a new one every pass). The estimate is
+/// online: a comment's weight depends on which comments came before it, so one order's
+/// weights carry that order's luck, and the seed alone moved YouTube's leave-one-video-out
+/// MCC between 0.896 and 0.901 (15 seeds, 10 passes, one order). The average over orders
+/// estimates the weight a comment gets in a random order. With 16 orders of 20 passes every
+/// one of the 15 seeds gave 0.901 (so did 32 orders); with 8, 0.899 to 0.902. Training's
+/// weights cost 32 times what one order of 10 passes did: `eval --by-source` on YouTube
+/// took 7.0 s instead of 3.4 s.
 pub const DISCRIMINATIVE_ORDERS: usize = 16;
 
 /// How much each sample counts in the naive-Bayes counts: discriminative frequency
@@ -473,7 +474,7 @@ fn averaged_over_orders(samples: &[&Sample], alpha: f64, seed: u64, orders: usiz
     let mut rng = SplitMix64(seed);
     let mut weights = vec![0.0; samples.len()];
     for _ in 0..orders {
-        for (sum, w) in weights.iter_mut().zip(estimate.in_one_order(&mut rng)) {
+        for (sum, w) in weights.iter_mut().zip(estimate.one_run(&mut rng)) {
             *sum += w;
         }
     }
@@ -494,9 +495,9 @@ struct Estimate<'a> {
 }
 
 impl Estimate<'_> {
-    /// Each sample's weight from [`DISCRIMINATIVE_PASSES`] passes, starting from empty
-    /// counts, in orders drawn from `rng`.
-    fn in_one_order(&self, rng: &mut SplitMix64) -> Vec<f64> {
+    /// Each sample's weight from one run of [`DISCRIMINATIVE_PASSES`] passes, starting from
+    /// empty counts, each pass in a new shuffle drawn from `rng`.
+    fn one_run(&self, rng: &mut SplitMix64) -> Vec<f64> {
         let mut counts = [vec![0.0; self.columns], vec![0.0; self.columns]];
         let mut totals = [0.0; 2];
         let mut weights = vec![0.0; self.samples.len()];
