@@ -75,9 +75,23 @@ const UNUSED: u16 = u16::MAX;
 /// In [`Bucket::check`]: more than one training feature.
 const SHARED: u16 = 1 << features::CHECK_BITS;
 
-/// A comment's feature inside the model's vocabulary, with its weight in the comment and its
-/// log-odds `ln P(f | spam) − ln P(f | ham)`.
-type Known<'f> = (&'f Feature, f64, f64);
+/// A comment's features inside the model's vocabulary, each with its log-odds
+/// `ln P(f | spam) − ln P(f | ham)`, and the weight each group's features have in this
+/// comment ([`features::weights_of_counts`]). Weights are by group, not by feature, so they
+/// are looked up as features are scored rather than written into every one.
+struct Known<'f> {
+    features: Vec<(&'f Feature, f64)>,
+    weights: [f64; features::GROUPS],
+}
+
+impl<'f> Known<'f> {
+    /// Each known feature with its weight and log-odds.
+    fn iter(&self) -> impl Iterator<Item = (&'f Feature, f64, f64)> + '_ {
+        self.features
+            .iter()
+            .map(|&(f, delta)| (f, self.weights[f.group()], delta))
+    }
+}
 
 /// The classifier's verdict on one comment.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,11 +227,10 @@ impl Classifier {
     }
 
     /// Scores a comment. Pure and allocation-light: one feature extraction, one pass over
-    /// the comment's features.
+    /// the comment's features to look them up, one to weigh and rank them.
     pub fn score(&self, comment: &Comment) -> Score {
         let features = self.extract_prefetching(comment);
         let known = self.known(&features);
-        let evidence = self.sum_evidence(&known);
         // Rank first, describe after: only the few shown get a readable name allocated.
         // One pass keeping the strongest few in order: a comment has dozens of features,
         // and a partial sort of them all was 7.5% of a classification's instructions.
@@ -228,11 +241,14 @@ impl Classifier {
                 .then_with(|| (fb.kind(), features.text(fb)).cmp(&(fa.kind(), features.text(fa))))
                 .is_gt()
         };
-        let mut strongest: Vec<(&Feature, f64)> = Vec::with_capacity(TOP_CONTRIBUTIONS + 1);
+        let mut evidence = self.prior_evidence();
+        let mut strongest: Vec<(&Feature, f64)> = Vec::with_capacity(TOP_CONTRIBUTIONS);
         // Once the few are chosen, most features are plainly weaker than the weakest of
         // them, and one comparison of magnitudes settles it.
         let mut weakest = f64::NEG_INFINITY;
-        for &(f, weight, delta) in &known {
+        for (f, weight, delta) in known.iter() {
+            // The same sums, in the same order, as `sum_evidence`.
+            evidence.add(f.group(), weight * delta);
             let candidate = (f, calibration.slope(f.group(), delta) * weight * delta);
             if candidate.1.abs() < weakest
                 || strongest.len() == TOP_CONTRIBUTIONS
@@ -240,12 +256,18 @@ impl Classifier {
             {
                 continue;
             }
-            let at = strongest
-                .iter()
-                .position(|&shown| stronger(candidate, shown))
-                .unwrap_or(strongest.len());
-            strongest.insert(at, candidate);
-            strongest.truncate(TOP_CONTRIBUTIONS);
+            // In place of the weakest once the few are chosen, then moved up past those it
+            // beats: swapping a few entries, where `Vec::insert` called `memmove` each time.
+            if strongest.len() == TOP_CONTRIBUTIONS {
+                strongest[TOP_CONTRIBUTIONS - 1] = candidate;
+            } else {
+                strongest.push(candidate);
+            }
+            let mut at = strongest.len() - 1;
+            while at > 0 && stronger(strongest[at], strongest[at - 1]) {
+                strongest.swap(at, at - 1);
+                at -= 1;
+            }
             if let Some(&(_, weight)) = strongest.get(TOP_CONTRIBUTIONS - 1) {
                 weakest = weight.abs();
             }
@@ -287,8 +309,8 @@ impl Classifier {
         })
     }
 
-    /// The comment's features inside the vocabulary, weighted.
-    fn known<'f>(&self, features: &'f Features) -> Vec<Known<'f>> {
+    /// The comment's features inside the vocabulary, and their groups' weights.
+    fn known<'f>(&self, features: &'f Features) -> Known<'f> {
         let mut counts = [0; features::GROUPS];
         let mut known = Vec::with_capacity(features.len());
         for f in features {
@@ -298,14 +320,13 @@ impl Classifier {
             } = self.buckets[f.index as usize];
             if !delta.is_nan() && self.learned(f, check) {
                 counts[f.group()] += 1;
-                known.push((f, 0.0, delta));
+                known.push((f, delta));
             }
         }
-        let weights = features::weights_of_counts(&counts);
-        for (f, weight, _) in &mut known {
-            *weight = weights[f.group()];
+        Known {
+            features: known,
+            weights: features::weights_of_counts(&counts),
         }
-        known
     }
 
     /// Whether the model was trained on this feature, and not only on another in its bucket,
@@ -322,15 +343,20 @@ impl Classifier {
     /// plus each group's weighted sum of its known features'. A difference of two joint
     /// log-likelihoods needs no normalising, so no exponent is ever taken and long comments
     /// cannot underflow (as linfa's own `predict_log_proba` does, to NaN).
-    fn sum_evidence(&self, known: &[Known]) -> Evidence {
-        let mut evidence = Evidence {
-            prior: self.prior_log_odds,
-            ..Evidence::default()
-        };
-        for &(f, w, delta) in known {
-            evidence.add(f.group(), w * delta);
+    fn sum_evidence(&self, known: &Known) -> Evidence {
+        let mut evidence = self.prior_evidence();
+        for (f, weight, delta) in known.iter() {
+            evidence.add(f.group(), weight * delta);
         }
         evidence
+    }
+
+    /// Evidence before any feature: the prior's alone.
+    fn prior_evidence(&self) -> Evidence {
+        Evidence {
+            prior: self.prior_log_odds,
+            ..Evidence::default()
+        }
     }
 }
 
@@ -488,7 +514,7 @@ mod tests {
             let mut x = Array2::<f64>::zeros((comments.len(), vocabulary.len()));
             for (r, c) in comments.iter().enumerate() {
                 let features = features::extract(c);
-                for (f, weight, _) in classifier.known(&features) {
+                for (f, weight, _) in classifier.known(&features).iter() {
                     let column = vocabulary.binary_search(&(f.index as usize)).unwrap();
                     x[[r, column]] = weight;
                 }
@@ -664,7 +690,7 @@ mod tests {
             let features = features::extract(&probe);
             let contributions: Vec<f64> = classifier
                 .known(&features)
-                .into_iter()
+                .iter()
                 .map(|(f, weight, delta)| c.slope(f.group(), delta) * weight * delta)
                 .collect();
             let logit = c.logit(&classifier.evidence(&probe));
