@@ -279,16 +279,9 @@ impl Classifier {
                 weight,
             })
             .collect();
-        let without_links = [
-            FeatureKind::LinkDomain,
-            FeatureKind::LinkSuffix,
-            FeatureKind::LinkCount,
-        ]
-        .into_iter()
-        .fold(evidence, |e, kind| e.without(kind.group()));
         Score {
             spam_probability: self.calibration.probability(&evidence),
-            spam_probability_without_links: self.calibration.probability(&without_links),
+            spam_probability_without_links: self.calibration.probability(&without_links(evidence)),
             contributions,
         }
     }
@@ -358,6 +351,18 @@ impl Classifier {
             ..Evidence::default()
         }
     }
+}
+
+/// The evidence of a comment's links (their domains, top-level domains and count) left out,
+/// for [`Score::spam_probability_without_links`].
+fn without_links(evidence: Evidence) -> Evidence {
+    [
+        FeatureKind::LinkDomain,
+        FeatureKind::LinkSuffix,
+        FeatureKind::LinkCount,
+    ]
+    .into_iter()
+    .fold(evidence, |e, kind| e.without(kind.group()))
 }
 
 /// Asks the CPU to bring `value` into its caches, without waiting for it.
@@ -676,6 +681,31 @@ mod tests {
         ));
         assert!(clean.spam_probability < 0.5, "{clean:?}");
         assert!(clean.contributions.iter().any(|c| c.weight < 0.0));
+    }
+
+    /// Calibration is fitted on [`Classifier::evidence`], and `score` sums the same evidence
+    /// in its ranking loop: the two must agree to the last bit, or the fitted slopes would
+    /// be applied to numbers they were not fitted on.
+    #[test]
+    fn score_sums_the_evidence_calibration_is_fitted_on() {
+        let classifier = Classifier::from_model(&fixture_model(), 0);
+        for probe in probes() {
+            let evidence = classifier.evidence(&probe);
+            let score = classifier.score(&probe);
+            assert_eq!(
+                score.spam_probability.to_bits(),
+                classifier.calibration.probability(&evidence).to_bits(),
+                "{:?}",
+                probe.content
+            );
+            assert_eq!(
+                score.spam_probability_without_links.to_bits(),
+                classifier
+                    .calibration
+                    .probability(&without_links(evidence))
+                    .to_bits()
+            );
+        }
     }
 
     /// The explanation shows the strongest of *all* the comment's known features, whatever
