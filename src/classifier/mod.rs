@@ -46,11 +46,11 @@ pub struct Classifier {
     /// feature costs one memory access: the log-odds and the check share a cache line (a
     /// table of each, 8 and 2 MiB, made classification a fifth slower).
     buckets: Box<[Bucket]>,
-    /// The checks of the buckets that several training features share. Keyed by FNV, not
-    /// SipHash, which was 2% of a classification's instructions: a comment's features look
-    /// here several times. The map is built once from the model and never grows with input,
-    /// so there is no flooding for SipHash to resist.
-    shared: FnvHashMap<u32, Vec<u16>>,
+    /// The checks of the buckets that more training features share than a [`Bucket`] holds.
+    /// Keyed by FNV, not SipHash: the map is built once from the model and never grows with
+    /// input, so there is no flooding for SipHash to resist. The shipped model has one such
+    /// bucket, and 9,312 that two to four features share.
+    crowded: FnvHashMap<u32, Vec<u16>>,
     calibration: Calibration,
     thresholds: Thresholds,
 }
@@ -63,17 +63,23 @@ struct Bucket {
     /// vocabulary. Single precision measured no faster, and double keeps the scores equal
     /// to linfa's.
     log_odds: f64,
-    /// The [`Feature::check`] of the one training feature in the bucket, or [`SHARED`] when
-    /// several were ([`Classifier::shared`]), or [`UNUSED`]: a comment's feature is known
-    /// only if the model learned that very feature, not merely its bucket.
-    check: u16,
+    /// The [`Feature::check`]s of the training features in the bucket, then [`UNUSED`]; or
+    /// [`CROWDED`] first when there were more than fit ([`Classifier::crowded`]). A comment's
+    /// feature is known only if the model learned that very feature, not merely its bucket.
+    /// An eighth of a comment's features land in a bucket that two training features share;
+    /// with their checks in a map, looking them up was 2% of a classification's
+    /// instructions, and a second scattered memory access for each.
+    checks: [u16; INLINE_CHECKS],
 }
 
-/// In [`Bucket::check`]: no training feature. Checks have [`features::CHECK_BITS`] bits,
+/// As many checks as fill a [`Bucket`] after its log-odds.
+const INLINE_CHECKS: usize = 4;
+
+/// In [`Bucket::checks`]: no training feature. Checks have [`features::CHECK_BITS`] bits,
 /// so neither marker is one.
 const UNUSED: u16 = u16::MAX;
-/// In [`Bucket::check`]: more than one training feature.
-const SHARED: u16 = 1 << features::CHECK_BITS;
+/// First in [`Bucket::checks`]: more training features than fit.
+const CROWDED: u16 = 1 << features::CHECK_BITS;
 
 /// A comment's features inside the model's vocabulary, each with its log-odds
 /// `ln P(f | spam) − ln P(f | ham)`, and the weight each group's features have in this
@@ -182,27 +188,27 @@ impl Classifier {
             .zip(&ham)
             .map(|(s, h)| Bucket {
                 log_odds: s - h,
-                check: UNUSED,
+                checks: [UNUSED; INLINE_CHECKS],
             })
             .collect();
-        let mut shared: FnvHashMap<u32, Vec<u16>> = FnvHashMap::default();
-        // Validated on load: sorted, buckets below N_FEATURES, checks below SHARED.
+        let mut crowded: FnvHashMap<u32, Vec<u16>> = FnvHashMap::default();
+        // Validated on load: sorted, buckets below N_FEATURES, checks below CROWDED.
         for (bucket, check) in model.keys.iter() {
-            let slot = &mut buckets[bucket as usize].check;
-            match *slot {
-                UNUSED => *slot = check,
-                SHARED => shared.entry(bucket).or_default().push(check),
-                first => {
-                    shared.insert(bucket, vec![first, check]);
-                    *slot = SHARED;
-                }
+            let checks = &mut buckets[bucket as usize].checks;
+            if checks[0] == CROWDED {
+                crowded.entry(bucket).or_default().push(check);
+            } else if let Some(free) = checks.iter_mut().find(|c| **c == UNUSED) {
+                *free = check;
+            } else {
+                crowded.insert(bucket, [&checks[..], &[check]].concat());
+                *checks = [CROWDED, UNUSED, UNUSED, UNUSED];
             }
         }
         Classifier {
             version: format!("{}-{checksum:08x}", model.name),
             prior_log_odds: log_prior[train::SPAM] - log_prior[train::HAM],
             buckets,
-            shared,
+            crowded,
             calibration: model.calibration,
             thresholds: model.thresholds,
         }
@@ -309,9 +315,9 @@ impl Classifier {
         for f in features {
             let Bucket {
                 log_odds: delta,
-                check,
+                checks,
             } = self.buckets[f.index as usize];
-            if !delta.is_nan() && self.learned(f, check) {
+            if !delta.is_nan() && self.learned(f, checks) {
                 counts[f.group()] += 1;
                 known.push((f, delta));
             }
@@ -322,13 +328,15 @@ impl Classifier {
         }
     }
 
-    /// Whether the model was trained on this feature, and not only on another in its bucket,
-    /// whose [`Bucket::check`] is `check`.
+    /// Whether the model was trained on this feature, and not only on others in its bucket,
+    /// whose [`Bucket::checks`] are `checks`.
     #[inline]
-    fn learned(&self, f: &Feature, check: u16) -> bool {
-        match check {
-            SHARED => self.shared[&f.index].contains(&f.check),
-            check => check == f.check,
+    fn learned(&self, f: &Feature, checks: [u16; INLINE_CHECKS]) -> bool {
+        match checks {
+            // Most known features are alone in their bucket.
+            [first, ..] if first == f.check => true,
+            [CROWDED, ..] => self.crowded[&f.index].contains(&f.check),
+            [_, rest @ ..] => rest.contains(&f.check),
         }
     }
 
@@ -393,6 +401,7 @@ mod tests {
     use super::*;
     use crate::comment::sample as comment;
     use calibration::Budget;
+    use model::FeatureKeys;
     use train::{Example, ModelInfo, Sample, TrainOptions};
 
     const FIXTURE: &str = include_str!("../../tests/fixtures/train.jsonl");
@@ -471,6 +480,57 @@ mod tests {
                 score.contributions
             );
         }
+    }
+
+    /// However many training features share its bucket, up to past what a [`Bucket`] holds,
+    /// a feature the model learned stays known with its own weight, and one it did not stays
+    /// unknown.
+    #[test]
+    fn a_learned_feature_is_known_however_crowded_its_bucket() {
+        let model = fixture_model();
+        let word = comment("subscribe");
+        let extracted = features::extract(&word);
+        let subscribe = extracted
+            .iter()
+            .find(|f| f.kind() == FeatureKind::Word)
+            .unwrap();
+        let name = extracted.describe(subscribe);
+        let (bucket, check) = (subscribe.index, subscribe.check);
+        let named = |score: &Score| score.contributions.iter().any(|c| c.feature == name);
+        let alone = Classifier::from_model(&model, 0).score(&word);
+        assert!(named(&alone), "{alone:?}");
+        // Other checks for the same bucket, just below the word's own, so that the word's
+        // comes last in the bucket as the keys are sorted.
+        assert!(check > 9, "the word's check is {check}: pick another word");
+        let others = |n: u16| (1..=n).map(move |k| (bucket, check - k));
+        let mut unknown = Vec::new();
+        for n in [1, INLINE_CHECKS as u16 - 1, INLINE_CHECKS as u16, 9] {
+            let keys = |with_word: bool| {
+                let own = model
+                    .keys
+                    .iter()
+                    .filter(|&key| with_word || key != (bucket, check));
+                FeatureKeys::of(own.chain(others(n)))
+            };
+            let with_word = TrainedModel {
+                keys: keys(true),
+                ..model.clone()
+            };
+            let score = Classifier::from_model(&with_word, 0).score(&word);
+            assert_eq!(score, alone, "{n} other features in the bucket");
+            let without_word = TrainedModel {
+                keys: keys(false),
+                ..model.clone()
+            };
+            let score = Classifier::from_model(&without_word, 0).score(&word);
+            assert!(!named(&score), "{n} others: {score:?}");
+            unknown.push(score.spam_probability);
+        }
+        assert!(
+            unknown
+                .iter()
+                .all(|&p| p == unknown[0] && p != alone.spam_probability)
+        );
     }
 
     fn probes() -> Vec<Comment> {
