@@ -309,19 +309,33 @@ impl Classifier {
     }
 
     /// The comment's features inside the vocabulary, and their groups' weights.
+    ///
+    /// Without a branch on whether each feature is known: on comments the model was not
+    /// trained on, that changes from one feature to the next, and the branch mispredicted.
+    /// Scoring half of the corpora with a model trained on the other half, this loop takes
+    /// 3.8% more instructions a classification and is 1.039 times as fast (20 alternating
+    /// runs); on comments the model was trained on, where nearly every feature is known, it
+    /// is as fast as the branch (0.998).
     fn known<'f>(&self, features: &'f Features) -> Known<'f> {
         let mut counts = [0; features::GROUPS];
-        let mut known = Vec::with_capacity(features.len());
+        let mut known = match features.iter().next() {
+            // Every feature is written, and only the known ones are kept: each overwrites the
+            // slot of the unknown one before it.
+            Some(first) => vec![(first, 0.0); features.len()],
+            None => Vec::new(),
+        };
+        let mut kept = 0;
         for f in features {
             let Bucket {
                 log_odds: delta,
                 checks,
             } = self.buckets[f.index as usize];
-            if !delta.is_nan() && self.learned(f, checks) {
-                counts[f.group()] += 1;
-                known.push((f, delta));
-            }
+            let learned = !delta.is_nan() & self.learned(f, checks);
+            counts[f.group()] += u32::from(learned);
+            known[kept] = (f, delta);
+            kept += usize::from(learned);
         }
+        known.truncate(kept);
         Known {
             features: known,
             weights: features::weights_of_counts(&counts),
@@ -332,11 +346,16 @@ impl Classifier {
     /// whose [`Bucket::checks`] are `checks`.
     #[inline]
     fn learned(&self, f: &Feature, checks: [u16; INLINE_CHECKS]) -> bool {
-        match checks {
-            // Most known features are alone in their bucket.
-            [first, ..] if first == f.check => true,
-            [CROWDED, ..] => self.crowded[&f.index].contains(&f.check),
-            [_, rest @ ..] => rest.contains(&f.check),
+        // All four compared at once, as lanes of a u64: a lane of `diff` is zero where a
+        // check is the feature's, and `(x - 1) & !x` sets a lane's top bit for the lowest
+        // zero lane (borrows only ever start at one).
+        const LANES: u64 = 0x0001_0001_0001_0001;
+        let packed = checks.iter().rev().fold(0, |p, &c| p << 16 | u64::from(c));
+        let diff = packed ^ (u64::from(f.check) * LANES);
+        let inline = diff.wrapping_sub(LANES) & !diff & (LANES << 15) != 0;
+        match checks[0] {
+            CROWDED => self.crowded[&f.index].contains(&f.check),
+            _ => inline,
         }
     }
 
