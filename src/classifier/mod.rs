@@ -236,48 +236,48 @@ impl Classifier {
     /// the comment's features to look them up, one to weigh and rank them.
     pub fn score(&self, comment: &Comment) -> Score {
         let features = self.extract_prefetching(comment);
-        let known = self.known(&features);
-        // Rank first, describe after: only the few shown get a readable name allocated.
-        // One pass keeping the strongest few in order: a comment has dozens of features,
-        // and a partial sort of them all was 7.5% of a classification's instructions.
+        let Known {
+            features: mut known,
+            weights,
+        } = self.known(&features);
         let calibration = &self.calibration;
-        let stronger = |(fa, a): (&Feature, f64), (fb, b): (&Feature, f64)| {
-            a.abs()
-                .total_cmp(&b.abs())
-                .then_with(|| (fb.kind(), features.text(fb)).cmp(&(fa.kind(), features.text(fa))))
-                .is_gt()
-        };
         let mut evidence = self.prior_evidence();
-        let mut strongest: Vec<(&Feature, f64)> = Vec::with_capacity(TOP_CONTRIBUTIONS);
-        // Once the few are chosen, most features are plainly weaker than the weakest of
-        // them, and one comparison of magnitudes settles it.
-        let mut weakest = f64::NEG_INFINITY;
-        for (f, weight, delta) in known.iter() {
+        // Rank first, describe after: only the few shown get a readable name allocated. The
+        // few are found in two steps, neither with a branch on each feature: one pass keeps
+        // the few largest magnitudes (a sorting network of `max` and `min`), and the features
+        // at least as strong as the smallest of those are sorted. Keeping the few in a sorted
+        // list as the features came, as before, branched one way or the other on each: this
+        // takes 2.5% fewer instructions and is 1.10 to 1.13 times as fast (alternating runs
+        // on comments the model was, and was not, trained on).
+        let mut largest = [f64::NEG_INFINITY; TOP_CONTRIBUTIONS];
+        for (f, value) in &mut known {
+            let (group, delta) = (f.group(), *value);
+            let weight = weights[group];
             // The same sums, in the same order, as `sum_evidence`.
-            evidence.add(f.group(), weight * delta);
-            let candidate = (f, calibration.slope(f.group(), delta) * weight * delta);
-            if candidate.1.abs() < weakest
-                || strongest.len() == TOP_CONTRIBUTIONS
-                    && !stronger(candidate, strongest[TOP_CONTRIBUTIONS - 1])
-            {
-                continue;
-            }
-            // In place of the weakest once the few are chosen, then moved up past those it
-            // beats: swapping a few entries, where `Vec::insert` called `memmove` each time.
-            if strongest.len() == TOP_CONTRIBUTIONS {
-                strongest[TOP_CONTRIBUTIONS - 1] = candidate;
-            } else {
-                strongest.push(candidate);
-            }
-            let mut at = strongest.len() - 1;
-            while at > 0 && stronger(strongest[at], strongest[at - 1]) {
-                strongest.swap(at, at - 1);
-                at -= 1;
-            }
-            if let Some(&(_, weight)) = strongest.get(TOP_CONTRIBUTIONS - 1) {
-                weakest = weight.abs();
+            evidence.add(group, weight * delta);
+            *value = calibration.slope(group, delta) * weight * delta;
+            let mut magnitude = value.abs();
+            for top in &mut largest {
+                // Not `f64::max`, which also handles NaN (there is none): as written, each
+                // is one `maxsd` or `minsd`.
+                (*top, magnitude) = if *top > magnitude {
+                    (*top, magnitude)
+                } else {
+                    (magnitude, *top)
+                };
             }
         }
+        let floor = largest[TOP_CONTRIBUTIONS - 1];
+        known.retain(|(_, weight)| weight.abs() >= floor);
+        // Strongest first; between equally strong features, by kind and then text, so the
+        // explanation does not depend on the order the comment names them in.
+        known.sort_unstable_by(|&(fa, a), &(fb, b)| {
+            b.abs()
+                .total_cmp(&a.abs())
+                .then_with(|| (fa.kind(), features.text(fa)).cmp(&(fb.kind(), features.text(fb))))
+        });
+        known.truncate(TOP_CONTRIBUTIONS);
+        let strongest = known;
         let contributions = strongest
             .into_iter()
             .map(|(f, weight)| Contribution {
@@ -805,19 +805,28 @@ mod tests {
             let logit = c.logit(&classifier.evidence(&probe));
             let total = classifier.prior_log_odds + c.intercept + contributions.iter().sum::<f64>();
             assert!((logit - total).abs() < 1e-9, "{logit} vs {total}");
-            let mut all: Vec<f64> = contributions.into_iter().map(f64::abs).collect();
-            all.sort_by(|a, b| b.total_cmp(a));
-            let shown: Vec<f64> = classifier
-                .score(&probe)
-                .contributions
+            // Sorted in full, strongest first and equals by kind and text: many features
+            // of the fixture model were seen once, so equal weights are common.
+            let known = classifier.known(&features);
+            let mut all: Vec<(&Feature, f64)> = known
                 .iter()
-                .map(|c| c.weight.abs())
+                .zip(contributions)
+                .map(|((f, _, _), weight)| (f, weight))
                 .collect();
-            all.truncate(TOP_CONTRIBUTIONS);
-            assert_eq!(shown.len(), all.len(), "{:?}", probe.content);
-            for (shown, expected) in shown.iter().zip(&all) {
-                assert!((shown - expected).abs() < 1e-12, "{shown:?} vs {all:?}");
-            }
+            all.sort_by(|(fa, a), (fb, b)| {
+                b.abs().total_cmp(&a.abs()).then_with(|| {
+                    (fa.kind(), features.text(fa)).cmp(&(fb.kind(), features.text(fb)))
+                })
+            });
+            let expected: Vec<Contribution> = all
+                .into_iter()
+                .take(TOP_CONTRIBUTIONS)
+                .map(|(f, weight)| Contribution {
+                    feature: features.describe(f),
+                    weight,
+                })
+                .collect();
+            assert_eq!(classifier.score(&probe).contributions, expected);
         }
     }
 
