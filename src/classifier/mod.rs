@@ -277,8 +277,7 @@ impl Classifier {
                 .then_with(|| (fa.kind(), features.text(fa)).cmp(&(fb.kind(), features.text(fb))))
         });
         known.truncate(TOP_CONTRIBUTIONS);
-        let strongest = known;
-        let contributions = strongest
+        let contributions = known
             .into_iter()
             .map(|(f, weight)| Contribution {
                 feature: features.describe(f),
